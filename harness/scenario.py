@@ -1,0 +1,332 @@
+"""The scenario model: one simulated AWS world, as the harness builds it.
+
+A scenario file is YAML validated against ``scenario.schema.json`` (see :mod:`harness.validation`). This module
+turns a validated document into immutable dataclasses with every default applied, so the world builder never has
+to guess. The format is documented for people in ``docs/scenario-format.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambda_shared.drs_regions import DRS_REGIONS
+
+DEFAULT_LAMBDA_ACCOUNT = "111111111111"
+DEFAULT_LAMBDA_REGION = "us-east-1"
+DEFAULT_CLOCK = "2026-01-15T12:00:00Z"
+DEFAULT_SEED = 20260115
+DEFAULT_PAGE_SIZE = 100
+
+#: Logical table name -> (environment variable, physical name the world gives it).
+TABLES: dict[str, tuple[str, str]] = {
+    "inventory": ("SOURCE_SERVER_INVENTORY_TABLE", "drs-source-server-inventory"),
+    "targetAccounts": ("TARGET_ACCOUNTS_TABLE", "drs-target-accounts"),
+    "regionStatus": ("DRS_REGION_STATUS_TABLE", "drs-region-status"),
+}
+
+#: Table variables of the design's other shared getters; set so lazy getters resolve, never created.
+OTHER_TABLE_VARIABLES: dict[str, str] = {
+    "PROTECTION_GROUPS_TABLE": "drs-protection-groups",
+    "RECOVERY_PLANS_TABLE": "drs-recovery-plans",
+    "EXECUTION_HISTORY_TABLE": "drs-execution-history",
+    "EXECUTIONS_TABLE": "drs-executions",
+    "TAG_SYNC_CONFIG_TABLE": "drs-tag-sync-config",
+}
+
+SERVICES = ("drs", "sts", "ec2", "dynamodb")
+
+
+@dataclass(frozen=True)
+class FaultEffect:
+    """What a matching call gets instead of a normal answer.
+
+    Attributes:
+        kind: ``error`` (an AWS error response), ``connection`` (EndpointConnectionError), ``timeout``
+            (ReadTimeoutError), ``malformed`` (a truncated body with status 200) or ``unprocessed``
+            (BatchWriteItem answers with some items in ``UnprocessedItems``).
+        code: AWS error code, for ``error``.
+        message: Error message, for ``error``; ``None`` takes the catalogue's message.
+        status: HTTP status, for ``error``; ``None`` takes the catalogue's status for the service.
+        count: Items left unprocessed per call, for ``unprocessed``.
+    """
+
+    kind: str
+    code: str | None = None
+    message: str | None = None
+    status: int | None = None
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class FaultWhen:
+    """When a fault fires among the calls it matches.
+
+    Attributes:
+        mode: ``always``, ``once`` (the first matching attempt), ``first`` (the first ``n`` attempts) or ``page``
+            (every attempt that requests page ``page`` of a DRS pagination, counting from 1).
+        n: Number of attempts for ``first``.
+        page: Page number for ``page``.
+    """
+
+    mode: str = "always"
+    n: int = 1
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault rule: a matcher, an effect and a trigger. ``None`` matcher fields match anything."""
+
+    service: str
+    effect: FaultEffect
+    when: FaultWhen = field(default_factory=FaultWhen)
+    operation: str | None = None
+    account: str | None = None
+    region: str | None = None
+    table: str | None = None
+    role_account: str | None = None
+    session_name: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetAccount:
+    """A row of the target-accounts table, and whether assuming its role works.
+
+    Attributes:
+        row: The item stored in the table (``accountId`` always present; ``roleArn``/``externalId`` optional).
+        assume_role_error: When set, every ``AssumeRole`` into this account fails with this effect.
+    """
+
+    row: dict[str, Any]
+    assume_role_error: FaultEffect | None = None
+
+    @property
+    def account_id(self) -> str:
+        """The 12-digit account id."""
+        return str(self.row["accountId"])
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One DRS source server before generation.
+
+    Attributes:
+        drs: Partial DRS ``SourceServer`` merged onto generated defaults (deep merge; lists replace).
+        ec2: EC2 instance options: ``create`` (bool), ``tags`` (dict), ``securityGroups`` (int),
+            ``instanceProfile`` (bool), ``state`` (str).
+    """
+
+    drs: dict[str, Any] = field(default_factory=dict)
+    ec2: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServerGroup:
+    """The DRS source servers of one (account, region): ``count`` generated plus ``items`` explicit ones.
+
+    Explicit items come first, then generated ones, all numbered consecutively so ids stay deterministic.
+    """
+
+    account: str
+    region: str
+    count: int = 0
+    items: tuple[ServerSpec, ...] = ()
+    ec2_instances: bool = True
+
+    @property
+    def total(self) -> int:
+        """How many servers the group holds."""
+        return len(self.items) + self.count
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Simulated network latency, spent as a real sleep in the calling thread.
+
+    Attributes:
+        services: Milliseconds per call, by service.
+        operations: Milliseconds per call by ``service:Operation``; overrides ``services``.
+        region_spread_ms: Extra DRS latency spread over the active regions in a seeded order, so that
+            completion order is deterministic (0 leaves it to the scheduler).
+        backoff_scale: Fraction of botocore's retry back-off that is really slept (the attempts still happen).
+    """
+
+    services: dict[str, float] = field(default_factory=dict)
+    operations: dict[str, float] = field(default_factory=dict)
+    region_spread_ms: float = 0.0
+    backoff_scale: float = 0.0
+
+    def for_call(self, service: str, operation: str) -> float:
+        """Milliseconds a call to ``service:operation`` takes before the answer."""
+        return float(self.operations.get(f"{service}:{operation}", self.services.get(service, 0.0)))
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """Sanity expectations about the baseline run (checked by the runner, not gating equivalence)."""
+
+    status_code: int | None = None
+    raises: str | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+    inventory_count: int | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole simulated world. Build one with :func:`scenario_from_dict` or :func:`harness.validation.load`."""
+
+    name: str
+    description: str = ""
+    source: str = "<memory>"
+    seed: int = DEFAULT_SEED
+    clock: str = DEFAULT_CLOCK
+    lambda_account: str = DEFAULT_LAMBDA_ACCOUNT
+    lambda_region: str = DEFAULT_LAMBDA_REGION
+    drs_page_size: int = DEFAULT_PAGE_SIZE
+    accounts: tuple[TargetAccount, ...] = ()
+    region_status: tuple[dict[str, Any], ...] = ()
+    inventory: tuple[dict[str, Any], ...] = ()
+    servers: tuple[ServerGroup, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    latency: Latency = field(default_factory=Latency)
+    environment: dict[str, str | None] = field(default_factory=dict)
+    expect: Expectations = field(default_factory=Expectations)
+    approvals: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def with_changes(self, **changes: Any) -> Scenario:
+        """Return a copy with some fields replaced (dataclasses.replace, kept here for discoverability)."""
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+
+def _effect_from(doc: dict[str, Any]) -> FaultEffect:
+    kind = doc.get("kind", "error")
+    return FaultEffect(
+        kind=kind,
+        code=doc.get("code"),
+        message=doc.get("message"),
+        status=doc.get("status"),
+        count=int(doc.get("count", 1)),
+    )
+
+
+def _when_from(doc: Any) -> FaultWhen:
+    if doc is None or doc == "always":
+        return FaultWhen("always")
+    if doc == "once":
+        return FaultWhen("once")
+    if "first" in doc:
+        return FaultWhen("first", n=int(doc["first"]))
+    if "page" in doc:
+        return FaultWhen("page", page=int(doc["page"]))
+    raise ValueError(f"unknown fault trigger {doc!r}")
+
+
+def fault_from_dict(doc: dict[str, Any]) -> Fault:
+    """Build a :class:`Fault` from its (validated) scenario form."""
+    return Fault(
+        service=doc["service"],
+        effect=_effect_from(doc.get("effect", {})),
+        when=_when_from(doc.get("when")),
+        operation=doc.get("operation"),
+        account=doc.get("account"),
+        region=doc.get("region"),
+        table=doc.get("table"),
+        role_account=doc.get("roleAccount"),
+        session_name=doc.get("sessionName"),
+    )
+
+
+def _account_from(doc: dict[str, Any]) -> TargetAccount:
+    row = {k: v for k, v in doc.items() if k != "assumeRole"}
+    failure = doc.get("assumeRole")
+    return TargetAccount(row=row, assume_role_error=_effect_from(failure) if failure else None)
+
+
+def _region_status_rows(doc: dict[str, Any], clock: str) -> tuple[dict[str, Any], ...]:
+    rows: list[dict[str, Any]] = []
+    active = doc.get("activeRegions")
+    if active == "all":
+        active = list(DRS_REGIONS)
+    for region in active or []:
+        rows.append({"region": region, "status": "AVAILABLE", "serverCount": 1, "lastChecked": clock})
+    for row in doc.get("regionStatus", []):
+        merged = {"status": "AVAILABLE", "lastChecked": clock, **row}
+        rows = [r for r in rows if r["region"] != merged["region"]] + [merged]
+    return tuple(rows)
+
+
+def _server_group_from(doc: dict[str, Any]) -> ServerGroup:
+    items = tuple(ServerSpec(drs=item.get("drs", {}), ec2=item.get("ec2", {})) for item in doc.get("items", []))
+    return ServerGroup(
+        account=doc["account"],
+        region=doc["region"],
+        count=int(doc.get("count", 0)),
+        items=items,
+        ec2_instances=bool(doc.get("ec2Instances", True)),
+    )
+
+
+def _latency_from(doc: dict[str, Any]) -> Latency:
+    return Latency(
+        services={k: float(v) for k, v in doc.get("services", {}).items()},
+        operations={k: float(v) for k, v in doc.get("operations", {}).items()},
+        region_spread_ms=float(doc.get("regionSpreadMs", 0)),
+        backoff_scale=float(doc.get("backoffScale", 0)),
+    )
+
+
+def _expect_from(doc: dict[str, Any]) -> Expectations:
+    return Expectations(
+        status_code=doc.get("statusCode"),
+        raises=doc.get("raises"),
+        body=dict(doc.get("body", {})),
+        inventory_count=doc.get("inventoryCount"),
+    )
+
+
+def scenario_from_dict(doc: dict[str, Any], source: str = "<memory>") -> Scenario:
+    """Build a :class:`Scenario` from an already validated document, applying every default.
+
+    Args:
+        doc: The parsed YAML document.
+        source: Where it came from, for messages.
+
+    Returns:
+        The immutable scenario.
+    """
+    doc = copy.deepcopy(doc)
+    clock = str(doc.get("clock", DEFAULT_CLOCK))
+    tables = doc.get("tables", {})
+    return Scenario(
+        name=doc["name"],
+        description=doc.get("description", ""),
+        source=source,
+        seed=int(doc.get("seed", DEFAULT_SEED)),
+        clock=clock,
+        lambda_account=str(doc.get("lambdaAccount", DEFAULT_LAMBDA_ACCOUNT)),
+        lambda_region=str(doc.get("lambdaRegion", DEFAULT_LAMBDA_REGION)),
+        drs_page_size=int(doc.get("drsPageSize", DEFAULT_PAGE_SIZE)),
+        accounts=tuple(_account_from(a) for a in doc.get("accounts", [])),
+        region_status=_region_status_rows(tables, clock),
+        inventory=tuple(tables.get("inventory", [])),
+        servers=tuple(_server_group_from(g) for g in doc.get("servers", [])),
+        faults=tuple(fault_from_dict(f) for f in doc.get("faults", [])),
+        latency=_latency_from(doc.get("latency", {})),
+        environment=dict(doc.get("environment", {})),
+        expect=_expect_from(doc.get("expect", {})),
+        approvals=tuple(doc.get("approvals", [])),
+        tags=tuple(doc.get("tags", [])),
+        raw=doc,
+    )
+
+
+def scenario_path_name(path: Path) -> str:
+    """The scenario name a file must declare: its stem."""
+    return path.stem
