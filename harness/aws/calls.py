@@ -1,0 +1,40 @@
+"""Records of the AWS calls the code under test makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Operations that change state or identity; compared as multisets by the engine.
+MUTATING_OPERATIONS = frozenset({"PutItem", "BatchWriteItem", "DeleteItem", "UpdateItem", "AssumeRole"})
+
+
+@dataclass
+class AwsCall:
+    """One API call as the caller made it (retries of the same call are attempts, not new calls).
+
+    Attributes:
+        service: botocore service name (``drs``, ``sts``, ``ec2``, ``dynamodb``).
+        operation: API operation name (``DescribeSourceServers``...).
+        account: The account the request's credentials belong to.
+        region: The region of the client that sent it.
+        params: The API parameters exactly as the caller passed them (deep copy).
+        table: For DynamoDB, the logical table name (``inventory``, ``targetAccounts``, ``regionStatus``) or the
+            physical name when it is none of them; ``None`` otherwise.
+        attempts: One outcome per HTTP attempt: ``"ok"``, an AWS error code, or an exception class name.
+        thread: Name of the thread that made the call (diagnostics only).
+    """
+
+    service: str
+    operation: str
+    account: str
+    region: str
+    params: dict[str, Any]
+    table: str | None = None
+    attempts: list[str] = field(default_factory=list)
+    thread: str = ""
+
+    @property
+    def mutating(self) -> bool:
+        """Whether the call changes state (or identity, for ``AssumeRole``)."""
+        return self.operation in MUTATING_OPERATIONS
