@@ -1,0 +1,124 @@
+"""Account identity, role assumption and the DRS/EC2 client construction production uses.
+
+Clients are built exactly the way the legacy inventory sync builds them (``boto3.client`` on the default session,
+the shared botocore :data:`AWS_CLIENT_CONFIG`, explicit credential keyword arguments only when credentials are
+given), so code using these helpers makes the same AWS calls as legacy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+#: Timeouts and retry setting production uses for DRS and EC2. Note: in botocore's ``legacy`` retry mode
+#: ``max_attempts: 1`` means one *retry* (two attempts in total), not "no retry".
+AWS_CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
+
+#: Default lifetime of assumed-role credentials, in seconds.
+DEFAULT_DURATION_SECONDS = 900
+
+
+def get_current_account_id() -> str:
+    """Return the account the Lambda runs in, asking STS ``GetCallerIdentity`` on every call.
+
+    Returns:
+        The 12-digit account id, or ``"unknown"`` when the call fails (the error is printed, as production does).
+    """
+    try:
+        return str(boto3.client("sts").get_caller_identity()["Account"])
+    except Exception as e:
+        print(f"Error getting account ID: {e}")
+        return "unknown"
+
+
+def assume_role_credentials(
+    role_arn: str,
+    session_name: str,
+    external_id: str | None = None,
+    duration_seconds: int = DEFAULT_DURATION_SECONDS,
+) -> dict[str, Any]:
+    """Assume a role with STS ``AssumeRole``.
+
+    Args:
+        role_arn: The role to assume.
+        session_name: ``RoleSessionName``.
+        external_id: ``ExternalId``; sent only when truthy.
+        duration_seconds: ``DurationSeconds``.
+
+    Returns:
+        The STS ``Credentials`` dict (``AccessKeyId``, ``SecretAccessKey``, ``SessionToken``, ``Expiration``).
+
+    Raises:
+        Exception: Whatever STS or botocore raises; nothing is swallowed.
+    """
+    params: dict[str, Any] = {
+        "RoleArn": role_arn,
+        "RoleSessionName": session_name,
+        "DurationSeconds": duration_seconds,
+    }
+    if external_id:
+        params["ExternalId"] = external_id
+    return boto3.client("sts").assume_role(**params)["Credentials"]
+
+
+def get_cross_account_session(role_arn: str, session_name: str, external_id: str | None = None) -> boto3.Session:
+    """Assume a role and wrap its credentials in a boto3 session.
+
+    Args:
+        role_arn: The role to assume.
+        session_name: ``RoleSessionName``.
+        external_id: ``ExternalId``; sent only when truthy.
+
+    Returns:
+        A session using the assumed-role credentials.
+
+    Raises:
+        Exception: Whatever the role assumption raises.
+    """
+    credentials = assume_role_credentials(role_arn, session_name, external_id)
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def _create_client(service: str, region: str, credentials: dict[str, Any] | None) -> Any:
+    if credentials:
+        return boto3.client(
+            service,
+            region_name=region,
+            config=AWS_CLIENT_CONFIG,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+    return boto3.client(service, region_name=region, config=AWS_CLIENT_CONFIG)
+
+
+def create_drs_client(region: str, credentials: dict[str, Any] | None = None) -> Any:
+    """Build a DRS client for a region.
+
+    Args:
+        region: Region name.
+        credentials: STS ``Credentials``; ``None`` (or empty) uses the Lambda's own credentials.
+
+    Returns:
+        A botocore DRS client with :data:`AWS_CLIENT_CONFIG`.
+    """
+    return _create_client("drs", region, credentials)
+
+
+def create_ec2_client(region: str, credentials: dict[str, Any] | None = None) -> Any:
+    """Build an EC2 client for a region.
+
+    Args:
+        region: Region name.
+        credentials: STS ``Credentials``; ``None`` (or empty) uses the Lambda's own credentials.
+
+    Returns:
+        A botocore EC2 client with :data:`AWS_CLIENT_CONFIG`.
+    """
+    return _create_client("ec2", region, credentials)
