@@ -1,0 +1,238 @@
+"""The one place every AWS request of the process goes through while the harness is imported.
+
+botocore emits ``before-send`` for each HTTP attempt and uses the first non-``None`` answer instead of the network.
+moto answers through the same event; since botocore calls *every* handler of that event, this module takes moto's
+handler out of botocore's built-in list and calls it itself, after the fault layer and the DRS fake, so a faulted
+request never reaches moto. A request nobody answers raises :class:`UnmockedRequestError`: nothing leaves the process.
+
+It also records each API call (``before-call``: the wire-level parameters, the account of the credentials and the
+client's region) for the engine, and compresses botocore's retry back-off so faulted runs stay fast.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+import time
+import types
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import botocore.endpoint
+import botocore.session
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.handlers import BUILTIN_HANDLERS
+from botocore.loaders import create_loader as _create_loader
+from moto.core.models import botocore_stubber
+
+from harness.aws.calls import AwsCall
+from harness.aws.drs_fake import DrsFake, region_of
+from harness.aws.faults import (
+    CallContext,
+    FaultPlan,
+    LatencyModel,
+    apply_fault,
+    empty_batch_answer,
+    make_response,
+    split_unprocessed,
+    with_unprocessed,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class UnmockedRequestError(Exception):
+    """A request no fake answered: the harness refuses to let it reach the network."""
+
+
+class WireState:
+    """Everything one world's wire needs: identity look-up, tables, fakes, faults, latency and the call log.
+
+    Args:
+        account_of: Maps an access key id to its account.
+        table_names: Physical table name -> logical name.
+        drs: The DRS fake.
+        faults: The fault plan.
+        latency: The latency model.
+        backoff_scale: Fraction of botocore's retry back-off really slept.
+    """
+
+    def __init__(
+        self,
+        account_of: Callable[[str], str],
+        table_names: dict[str, str],
+        drs: DrsFake,
+        faults: FaultPlan,
+        latency: LatencyModel,
+        backoff_scale: float,
+    ) -> None:
+        self.account_of = account_of
+        self.table_names = table_names
+        self.drs = drs
+        self.faults = faults
+        self.latency = latency
+        self.backoff_scale = backoff_scale
+        self.recording = False
+        self.calls: list[AwsCall] = []
+        self.backoff_requested = 0.0
+        self._lock = threading.Lock()
+        self.moto_lock = threading.Lock()
+
+    def record(self, call: AwsCall) -> None:
+        """Append a call to the log (thread-safe)."""
+        with self._lock:
+            self.calls.append(call)
+
+
+_state: WireState | None = None
+_current = threading.local()
+
+
+def activate(state: WireState) -> None:
+    """Route every request of the process to ``state`` (one world at a time)."""
+    global _state
+    if _state is not None:
+        raise RuntimeError("a simulated world is already active; worlds cannot nest")
+    _state = state
+    botocore.endpoint.time = _compressed_time(state)  # type: ignore[attr-defined]
+
+
+def deactivate() -> None:
+    """Stop routing to the current world; requests are refused again."""
+    global _state
+    _state = None
+    botocore.endpoint.time = time  # type: ignore[attr-defined]
+
+
+def _compressed_time(state: WireState) -> types.SimpleNamespace:
+    """A stand-in for the ``time`` module in botocore.endpoint whose ``sleep`` scales retry back-off."""
+
+    def sleep(seconds: float) -> None:
+        state.backoff_requested += seconds
+        if state.backoff_scale > 0:
+            time.sleep(seconds * state.backoff_scale)
+
+    namespace = types.SimpleNamespace(**{name: getattr(time, name) for name in dir(time) if not name.startswith("__")})
+    namespace.sleep = sleep
+    return namespace
+
+
+def wire_params(service: str, request_dict: dict[str, Any]) -> dict[str, Any]:
+    """The API parameters as they go on the wire: JSON bodies decoded, query forms as flat dicts."""
+    body = request_dict.get("body")
+    if isinstance(body, dict):
+        return {k: v for k, v in body.items() if k not in ("Action", "Version")}
+    if isinstance(body, bytes | bytearray):
+        body = body.decode()
+    if not body:
+        return {}
+    if service in ("sts", "ec2"):
+        return {k: v for k, v in parse_qsl(body, keep_blank_values=True) if k not in ("Action", "Version")}
+    return json.loads(body)
+
+
+def _logical_table(state: WireState, params: dict[str, Any]) -> str | None:
+    name = params.get("TableName")
+    if name is None and isinstance(params.get("RequestItems"), dict) and params["RequestItems"]:
+        name = next(iter(params["RequestItems"]))
+    if name is None:
+        return None
+    return state.table_names.get(name, name)
+
+
+def _on_before_call(model: Any, params: dict[str, Any], request_signer: Any, **_kwargs: Any) -> None:
+    state = _state
+    _current.call = None
+    if state is None:
+        return
+    service = model.service_model.service_name
+    credentials = request_signer._credentials  # noqa: SLF001 - botocore exposes no public accessor
+    access_key = credentials.get_frozen_credentials().access_key if credentials else ""
+    decoded = wire_params(service, params)
+    call = AwsCall(
+        service=service,
+        operation=model.name,
+        account=state.account_of(access_key),
+        region=request_signer._region_name,  # noqa: SLF001
+        params=copy.deepcopy(decoded),
+        table=_logical_table(state, decoded) if service == "dynamodb" else None,
+        thread=threading.current_thread().name,
+    )
+    _current.call = call
+    if state.recording:
+        state.record(call)
+
+
+def _dispatch(event_name: str, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse:
+    state = _state
+    if state is None:
+        raise UnmockedRequestError(f"no simulated world is active: refusing to send {request.method} {request.url}")
+    call: AwsCall | None = getattr(_current, "call", None)
+    if call is None:
+        raise UnmockedRequestError(f"request outside a recorded API call refused: {request.url}")
+    try:
+        response = _answer(state, call, event_name, request, **kwargs)
+    except Exception as error:
+        call.attempts.append(type(error).__name__)
+        raise
+    call.attempts.append("ok" if response.status_code < 300 else f"HTTP {response.status_code}")
+    return response
+
+
+def _answer(state: WireState, call: AwsCall, event_name: str, request: AWSPreparedRequest, **kwargs: Any) -> Any:
+    delay = state.latency.seconds(call.service, call.operation, call.region) if state.recording else 0.0
+    if delay:
+        time.sleep(delay)
+    ctx = CallContext(call.service, call.operation, call.account, call.region, call.table, call.params)
+    fault = state.faults.pick(ctx, request) if state.recording else None
+    held: dict[str, list] = {}
+    if fault is not None and fault.effect.kind == "unprocessed":
+        request, held = split_unprocessed(request, fault.effect.count)
+        if not json.loads(request.body or b"{}").get("RequestItems"):
+            return empty_batch_answer(request.url, held)
+    elif fault is not None:
+        return apply_fault(fault, ctx, request)
+    if call.service == "drs":
+        status, headers, body = state.drs.handle(call.operation, request, call.account)
+        return make_response(request.url, status, headers, body)
+    with state.moto_lock:
+        response = botocore_stubber(event_name, request, **kwargs)
+    if response is None:
+        raise UnmockedRequestError(f"no fake answers {call.service}:{call.operation} at {request.url}")
+    return with_unprocessed(response, held) if held else response
+
+
+_shared_loaders: dict[Any, Any] = {}
+
+
+def _shared_loader(search_paths: Any = None) -> Any:
+    """One botocore data loader per search path for the whole process.
+
+    Every new botocore session otherwise re-parses the service models (about 0.1 s per service); the models are
+    read-only data, so sharing them changes no behaviour and keeps a fresh session per run affordable.
+    """
+    key = search_paths if isinstance(search_paths, str | None) else tuple(search_paths)
+    if key not in _shared_loaders:
+        _shared_loaders[key] = _create_loader(search_paths)
+    return _shared_loaders[key]
+
+
+def _install() -> None:
+    """Put the dispatcher where moto's stubber was in botocore's built-in handlers (idempotent)."""
+    if ("before-send", _dispatch) in BUILTIN_HANDLERS:
+        return
+    botocore.session.create_loader = _shared_loader  # type: ignore[attr-defined]
+    BUILTIN_HANDLERS[:] = [h for h in BUILTIN_HANDLERS if h[1] is not botocore_stubber]
+    BUILTIN_HANDLERS.append(("before-call", _on_before_call))
+    BUILTIN_HANDLERS.append(("before-send", _dispatch))
+
+
+def region_of_request(request: AWSPreparedRequest) -> str:
+    """The region of a request's endpoint (for diagnostics)."""
+    return region_of(request.url)
+
+
+_install()

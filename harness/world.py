@@ -1,0 +1,347 @@
+"""A simulated AWS world built from one scenario: moto, the DRS fake, faults, latency, a frozen clock.
+
+Usage::
+
+    with World(scenario) as world:
+        result = handle_sync_source_server_inventory_legacy()
+        world.table_snapshot(), world.calls
+
+Entering builds everything from scratch (moto's backends are reset and its id generator seeded), so entering the
+same scenario twice gives identical initial state; entering and leaving also reset every module-level cache of the
+code under test, so two runs in one process cannot see each other.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import freezegun.api
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from freezegun import freeze_time
+from moto import mock_aws
+from moto.iam.models import get_account_id_from, iam_backends
+from moto.moto_api._internal import mock_random
+
+from harness.aws import wire
+from harness.aws.calls import AwsCall
+from harness.aws.drs_fake import DrsFake
+from harness.aws.faults import FaultPlan, LatencyModel
+from harness.ec2_builder import Ec2Builder
+from harness.scenario import OTHER_TABLE_VARIABLES, TABLES, Fault, Scenario
+from harness.servers import build_servers
+
+logger = logging.getLogger(__name__)
+
+#: Environment variables that could carry real credentials or redirect botocore; cleared inside a world.
+_CLEARED_PREFIXES = ("AWS_", "BOTO_")
+_CLEARED_VARIABLES = (*(v for v, _ in TABLES.values()), *OTHER_TABLE_VARIABLES, "USE_REFACTORED_INVENTORY_SYNC")
+
+#: Module-level state of the code under test, reset on entry and exit (module, function).
+_RESETTERS = (
+    ("lambda_shared", "reset_state"),
+    ("legacy.inventory_sync", "reset_state"),
+    ("refactored.inventory_sync", "reset_state"),
+)
+
+_KEY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "inventory": {
+        "KeySchema": [
+            {"AttributeName": "sourceServerArn", "KeyType": "HASH"},
+            {"AttributeName": "stagingAccountId", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "sourceServerArn", "AttributeType": "S"},
+            {"AttributeName": "stagingAccountId", "AttributeType": "S"},
+            {"AttributeName": "sourceAccountId", "AttributeType": "S"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": hash_key, "KeyType": "HASH"},
+                    {"AttributeName": "sourceServerArn", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, hash_key in (
+                ("SourceAccountIndex", "sourceAccountId"),
+                ("StagingAccountIndex", "stagingAccountId"),
+            )
+        ],
+    },
+    "regionStatus": {
+        "KeySchema": [{"AttributeName": "region", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "region", "AttributeType": "S"}],
+    },
+    "targetAccounts": {
+        "KeySchema": [{"AttributeName": "accountId", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "accountId", "AttributeType": "S"}],
+    },
+}
+
+
+def reset_code_under_test() -> None:
+    """Clear every module-level cache of the code under test and boto3's default session."""
+    boto3.DEFAULT_SESSION = None
+    for module_name, function in _RESETTERS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        reset = getattr(module, function, None)
+        if reset is not None:
+            reset()
+
+
+def wall_clock() -> float:
+    """A real monotonic clock in seconds, unaffected by the frozen scenario clock."""
+    return freezegun.api.real_perf_counter()
+
+
+class NetworkRefusedError(OSError):
+    """A socket connection attempted inside a world: the harness never lets traffic leave the process."""
+
+
+@contextmanager
+def _no_network() -> Iterator[None]:
+    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def refuse(sock: socket.socket, address: Any) -> Any:
+        if sock.family == socket.AF_UNIX:
+            return original_connect(sock, address)
+        raise NetworkRefusedError(f"the harness refuses network connections (attempted {address!r})")
+
+    socket.socket.connect = refuse  # type: ignore[method-assign]
+    socket.socket.connect_ex = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect = original_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = original_connect_ex  # type: ignore[method-assign]
+
+
+class World:
+    """A fresh simulated AWS world for one scenario (a context manager; one at a time per process).
+
+    Args:
+        scenario: The world to build.
+        variant: Picks another deterministic region completion order under ``latency.regionSpreadMs``; the engine
+            runs its second baseline with ``variant=1`` to expose timing noise.
+    """
+
+    def __init__(self, scenario: Scenario, *, variant: int = 0) -> None:
+        self.scenario = scenario
+        self.variant = variant
+        self.table_names = {logical: physical for logical, (_, physical) in TABLES.items()}
+        self.table_key_names = {
+            logical: [k["AttributeName"] for k in spec["KeySchema"]] for logical, spec in _KEY_SCHEMAS.items()
+        }
+        self.servers: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.instances: dict[tuple[str, str], list[str]] = {}
+        self._sessions: dict[str, boto3.Session] = {}
+        self._account_cache: dict[str, str] = {}
+        self._saved_env: dict[str, str] | None = None
+        self._stack: list[Any] = []
+        self._state: wire.WireState | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> World:
+        try:
+            self._enter()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _enter(self) -> None:
+        scenario = self.scenario
+        self._saved_env = dict(os.environ)
+        reset_code_under_test()
+        self._clear_environment()
+        aws = mock_aws()
+        aws.start()
+        self._stack.append(aws.stop)
+        mock_random.seed(scenario.seed)
+        freezer = freeze_time(scenario.clock)
+        freezer.start()
+        self._stack.append(freezer.stop)
+        self._state = self._wire_state()
+        wire.activate(self._state)
+        self._stack.append(wire.deactivate)
+        network = _no_network()
+        network.__enter__()
+        self._stack.append(lambda: network.__exit__(None, None, None))
+        self._set_lambda_identity()
+        self._create_tables()
+        self._seed_tables()
+        self._build_servers_and_instances()
+        self._set_lambda_environment()
+        reset_code_under_test()
+        self._state.recording = True
+
+    def __exit__(self, *_exc: Any) -> None:
+        while self._stack:
+            undo = self._stack.pop()
+            try:
+                undo()
+            except Exception:  # noqa: BLE001 - keep unwinding; report but never mask the original error
+                logger.exception("error while tearing down a simulated world")
+        if self._saved_env is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_env)
+            self._saved_env = None
+        reset_code_under_test()
+
+    # -- what the engine reads ------------------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[AwsCall]:
+        """The AWS calls made by the code under test so far (setup calls are not recorded)."""
+        return self._state.calls if self._state else []
+
+    @property
+    def backoff_requested(self) -> float:
+        """Seconds of retry back-off botocore asked for (compressed by ``latency.backoffScale``)."""
+        return self._state.backoff_requested if self._state else 0.0
+
+    @property
+    def fired_faults(self) -> list[tuple[int, str, str]]:
+        """(fault index, service, operation) for every attempt a fault answered."""
+        return list(self._state.faults.fired) if self._state else []
+
+    def table_snapshot(self) -> dict[str, list[dict[str, Any]]]:
+        """Every table's items, deserialised (Decimal, sets and binary preserved), sorted by primary key."""
+        client = self.session(self.scenario.lambda_account).client("dynamodb")
+        deserializer = TypeDeserializer()
+        snapshot: dict[str, list[dict[str, Any]]] = {}
+        was_recording = self._pause_recording()
+        try:
+            for logical, physical in self.table_names.items():
+                items = []
+                for page in client.get_paginator("scan").paginate(TableName=physical):
+                    items.extend({k: deserializer.deserialize(v) for k, v in item.items()} for item in page["Items"])
+                keys = self.table_key_names[logical]
+                snapshot[logical] = sorted(items, key=lambda item, keys=keys: tuple(str(item.get(k)) for k in keys))
+        finally:
+            self._resume_recording(was_recording)
+        return snapshot
+
+    def account_of(self, access_key: str) -> str:
+        """The account an access key id belongs to, as moto resolves it."""
+        if access_key not in self._account_cache:
+            self._account_cache[access_key] = get_account_id_from(access_key)
+        return self._account_cache[access_key]
+
+    def session(self, account: str) -> boto3.Session:
+        """A boto3 session holding credentials of ``account`` (for setup and inspection, never for the code)."""
+        if account not in self._sessions:
+            key = iam_backends[account]["aws"].create_temp_access_key()
+            self._sessions[account] = boto3.Session(
+                aws_access_key_id=key.access_key_id,
+                aws_secret_access_key=key.secret_access_key,
+                region_name=self.scenario.lambda_region,
+            )
+        return self._sessions[account]
+
+    # -- building ---------------------------------------------------------------------------------------------------
+
+    def _pause_recording(self) -> bool:
+        assert self._state is not None  # noqa: S101 - internal invariant
+        was, self._state.recording = self._state.recording, False
+        return was
+
+    def _resume_recording(self, was: bool) -> None:
+        assert self._state is not None  # noqa: S101
+        self._state.recording = was
+
+    def _clear_environment(self) -> None:
+        for name in list(os.environ):
+            if name.startswith(_CLEARED_PREFIXES) or name in _CLEARED_VARIABLES:
+                del os.environ[name]
+        os.environ.update(
+            {
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_DEFAULT_REGION": self.scenario.lambda_region,
+                "AWS_REGION": self.scenario.lambda_region,
+                # moto would otherwise parse thousands of public AMIs per (account, region) backend.
+                "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+            }
+        )
+
+    def _wire_state(self) -> wire.WireState:
+        scenario = self.scenario
+        faults = self._all_faults()
+        return wire.WireState(
+            account_of=self.account_of,
+            table_names={physical: logical for logical, physical in self.table_names.items()},
+            drs=DrsFake(self.servers, scenario.drs_page_size, self.account_of),
+            faults=FaultPlan(faults, scenario.drs_page_size),
+            latency=LatencyModel(scenario.latency, scenario.seed, self.variant),
+            backoff_scale=scenario.latency.backoff_scale,
+        )
+
+    def _all_faults(self) -> tuple[Fault, ...]:
+        """The scenario's faults plus one ``AssumeRole`` fault per account whose role assumption fails."""
+        role_faults = tuple(
+            Fault(
+                service="sts", operation="AssumeRole", role_account=account.account_id, effect=account.assume_role_error
+            )
+            for account in self.scenario.accounts
+            if account.assume_role_error is not None
+        )
+        return role_faults + self.scenario.faults
+
+    def _set_lambda_identity(self) -> None:
+        """The Lambda's own credentials: a key moto attributes to the scenario's Lambda account."""
+        session = self.session(self.scenario.lambda_account)
+        credentials = session.get_credentials().get_frozen_credentials()
+        os.environ["AWS_ACCESS_KEY_ID"] = credentials.access_key
+        os.environ["AWS_SECRET_ACCESS_KEY"] = credentials.secret_key
+        os.environ["AWS_SESSION_TOKEN"] = "harness-fake-session-token"  # noqa: S105 - moto ignores it
+
+    def _create_tables(self) -> None:
+        client = self.session(self.scenario.lambda_account).client("dynamodb")
+        for logical, physical in self.table_names.items():
+            client.create_table(TableName=physical, BillingMode="PAY_PER_REQUEST", **_KEY_SCHEMAS[logical])
+
+    def _seed_tables(self) -> None:
+        client = self.session(self.scenario.lambda_account).client("dynamodb")
+        serializer = TypeSerializer()
+        rows = {
+            "targetAccounts": [account.row for account in self.scenario.accounts],
+            "regionStatus": list(self.scenario.region_status),
+            "inventory": list(self.scenario.inventory),
+        }
+        for logical, items in rows.items():
+            for start in range(0, len(items), 25):
+                writes = [
+                    {"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items()}}}
+                    for item in items[start : start + 25]
+                ]
+                client.batch_write_item(RequestItems={self.table_names[logical]: writes})
+
+    def _build_servers_and_instances(self) -> None:
+        ec2 = Ec2Builder(self.session, self.scenario.lambda_region)
+        servers = build_servers(self.scenario, ec2)
+        self.servers.update(servers)
+        self.instances.update(ec2.instances)
+
+    def _set_lambda_environment(self) -> None:
+        for logical, (variable, _) in TABLES.items():
+            os.environ[variable] = self.table_names[logical]
+        os.environ.update(OTHER_TABLE_VARIABLES)
+        for name, value in self.scenario.environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = str(value)
