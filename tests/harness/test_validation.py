@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,28 @@ def test_full_example_uses_every_top_level_key_and_builds_the_model() -> None:
     assert scenario.latency.for_call("drs", "DescribeSourceServers") == 30.0
     assert scenario.environment == {"DRS_REGION_STATUS_TABLE": None, "EXTRA_SETTING": "5"}
     assert scenario.expect.status_code == 200 and scenario.approvals == ("AD-1", "AD-12")
+
+
+def test_the_full_example_builds_the_world_it_describes(world_factory: Callable[..., Any]) -> None:
+    """The format and the world builder agree: every key of the full example is understood by a real world."""
+    world = world_factory(load_scenario(VALID / "full.yaml"))
+    snapshot = world.table_snapshot()
+    assert {table: len(items) for table, items in snapshot.items()} == {
+        "inventory": 1,
+        "targetAccounts": 3,
+        "regionStatus": 3,
+    }
+    assert {key: len(servers) for key, servers in world.servers.items()} == {
+        ("222222222222", "us-east-1"): 7,
+        ("111111111111", "eu-west-1"): 2,
+    }
+    special, skipped = world.servers[("222222222222", "us-east-1")][:2]
+    assert "stagingArea" not in special  # null in the partial removed the generated staging area
+    assert special["sourceProperties"]["identificationHints"]["hostname"] == "special-host"
+    assert special["sourceProperties"]["identificationHints"]["awsInstanceID"].startswith("i-")
+    assert "awsInstanceID" not in skipped["sourceProperties"]["identificationHints"]  # ec2: {create: false}
+    hub = world.servers[("111111111111", "eu-west-1")]
+    assert all("awsInstanceID" not in server["sourceProperties"]["identificationHints"] for server in hub)
 
 
 def test_minimal_document_takes_every_default() -> None:
