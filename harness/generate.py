@@ -233,9 +233,13 @@ def generate_servers(
 
 def _copy(value: Any) -> Any:
     """A deep copy of JSON-like data (dicts, lists, scalars), much faster than :func:`copy.deepcopy`."""
+    if isinstance(value, dict):  # concrete types first: ABC checks cost more than the copy itself
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
     if isinstance(value, Mapping):
         return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, tuple):
         return [_copy(item) for item in value]
     return value
 
