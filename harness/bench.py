@@ -1,0 +1,237 @@
+"""The side-by-side benchmark: legacy and refactored, alternately, in identical worlds under a latency model.
+
+Each pair runs legacy then refactored in fresh worlds (world building is not timed), so both see the same machine
+load at nearly the same moment; the speed-up is reported pair by pair. Alongside the wall times it reports the
+critical-path lower bound under the latency model (what even a fully parallel sync that makes the same calls must
+wait for), each implementation as a multiple of that bound, the AWS calls each makes and each one's peak memory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import statistics
+import tracemalloc
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.implementations import Handler, resolve
+from harness.scenario import Scenario, scenario_from_dict
+from harness.world import World, wall_clock
+from lambda_shared.drs_regions import DRS_REGIONS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LATENCY_MS: dict[str, float] = {"drs": 200.0, "ec2": 100.0, "sts": 50.0, "dynamodb": 10.0}
+DEFAULT_PAIRS = 5
+
+
+def _account(index: int) -> str:
+    return f"{200000000000 + index * 111111111:012d}"
+
+
+def _case(name: str, accounts: int, regions: int, per_region: int, latency: dict[str, float]) -> Scenario:
+    account_ids = [_account(i + 1) for i in range(accounts)]
+    return scenario_from_dict(
+        {
+            "name": name,
+            "description": f"{accounts} account(s) x {regions} active region(s) x {per_region} servers per region",
+            "accounts": [
+                {
+                    "accountId": a,
+                    "roleArn": f"arn:aws:iam::{a}:role/DRSOrchestrationRole",
+                    "externalId": "drs-orchestration",
+                }
+                for a in account_ids
+            ],
+            "tables": {"activeRegions": DRS_REGIONS[:regions]},
+            "servers": [
+                {"account": a, "region": r, "count": per_region} for a in account_ids for r in DRS_REGIONS[:regions]
+            ],
+            "latency": {"services": latency},
+        },
+        source="<bench>",
+    )
+
+
+def bench_cases(latency: dict[str, float]) -> dict[str, Scenario]:
+    """The four benchmark worlds the design's performance claims are about."""
+    return {
+        "1-account-28-regions": _case("1-account-28-regions", 1, 28, 5, latency),
+        "3-accounts-28-regions": _case("3-accounts-28-regions", 3, 28, 5, latency),
+        "1000-servers": _case("1000-servers", 2, 10, 50, latency),
+        "10000-servers": _case("10000-servers", 4, 10, 250, latency),
+    }
+
+
+def critical_path_seconds(scenario: Scenario) -> float:
+    """The least time any sync making legacy's calls must take under the scenario's latency model.
+
+    Independent work is assumed fully parallel: the target-accounts scan, the active-region scan and the caller
+    identity overlap; accounts run side by side; regions run side by side, but the pages of one region follow each
+    other; per account the EC2 enrichment needs the DRS answers, then a target-account look-up, a role assumption
+    and one wave of DescribeInstances chunks; the inventory write needs the enrichment; the stale-record scan needs
+    every write, and its deletes need the scan.
+    """
+    lat = scenario.latency
+    ddb, sts = lat.for_call("dynamodb", "Scan"), lat.for_call("sts", "AssumeRole")
+    drs, ec2 = lat.for_call("drs", "DescribeSourceServers"), lat.for_call("ec2", "DescribeInstances")
+    counts: Counter[tuple[str, str]] = Counter()
+    for group in scenario.servers:
+        counts[(group.account, group.region)] += group.total
+    regions = [row["region"] for row in scenario.region_status if int(row.get("serverCount", 0)) > 0] or DRS_REGIONS
+    chains = []
+    for account in scenario.accounts:
+        assume = sts if account.row.get("roleArn") and account.account_id != scenario.lambda_account else 0.0
+        pages = max(max(1, math.ceil(counts[(account.account_id, r)] / scenario.drs_page_size)) for r in regions)
+        has_servers = any(counts[(account.account_id, r)] for r in regions)
+        enrich_and_write = (ddb + sts + ec2 + ddb) if has_servers else 0.0
+        chains.append(assume + pages * drs + enrich_and_write)
+    cleanup = ddb + (ddb if scenario.inventory else 0.0)
+    return (max(ddb, sts) + max(chains, default=0.0) + cleanup) / 1000.0
+
+
+@dataclass
+class Sample:
+    """One timed run."""
+
+    implementation: str
+    seconds: float
+    status: Any
+    calls: dict[str, int]
+
+
+@dataclass
+class CaseResult:
+    """Everything measured for one benchmark world."""
+
+    name: str
+    description: str
+    pairs: list[tuple[float, float]] = field(default_factory=list)
+    bound_seconds: float = 0.0
+    calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    peak_mib: dict[str, float] = field(default_factory=dict)
+    statuses: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Medians, ratios and multiples of the bound, ready for JSON and Markdown."""
+        legacy = statistics.median(p[0] for p in self.pairs)
+        refactored = statistics.median(p[1] for p in self.pairs)
+        ratios = [p[0] / p[1] for p in self.pairs if p[1] > 0]
+        return {
+            "legacy_median_s": round(legacy, 3),
+            "refactored_median_s": round(refactored, 3),
+            "speedup_per_pair": [round(r, 2) for r in ratios],
+            "speedup_median": round(statistics.median(ratios), 2) if ratios else None,
+            "bound_s": round(self.bound_seconds, 3),
+            "legacy_x_bound": round(legacy / self.bound_seconds, 2) if self.bound_seconds else None,
+            "refactored_x_bound": round(refactored / self.bound_seconds, 2) if self.bound_seconds else None,
+        }
+
+
+def _run(scenario: Scenario, name: str, handler: Handler, trace_memory: bool = False) -> tuple[Sample, float]:
+    with World(scenario) as world:
+        if trace_memory:
+            tracemalloc.start()
+        start = wall_clock()
+        try:
+            result = handler()
+            status = result.get("statusCode") if isinstance(result, dict) else repr(result)
+        except Exception as error:  # noqa: BLE001 - a crash is a measured outcome here, reported as such
+            status = f"raised {type(error).__name__}"
+        seconds = wall_clock() - start
+        peak = 0.0
+        if trace_memory:
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+        calls = Counter(f"{c.service}:{c.operation}" for c in world.calls)
+    return Sample(name, seconds, status, dict(sorted(calls.items()))), peak
+
+
+def run_case(scenario: Scenario, implementations: list[tuple[str, Handler]], pairs: int) -> CaseResult:
+    """Alternate the two implementations ``pairs`` times, then measure each one's peak memory once."""
+    (base_name, base), (cand_name, cand) = implementations
+    result = CaseResult(scenario.name, scenario.description, bound_seconds=critical_path_seconds(scenario))
+    for index in range(pairs):
+        first, _ = _run(scenario, base_name, base)
+        second, _ = _run(scenario, cand_name, cand)
+        result.pairs.append((first.seconds, second.seconds))
+        logger.info(
+            "%s pair %d: %s %.3fs, %s %.3fs",
+            scenario.name,
+            index + 1,
+            base_name,
+            first.seconds,
+            cand_name,
+            second.seconds,
+        )
+        result.calls = {base_name: first.calls, cand_name: second.calls}
+        result.statuses = {base_name: first.status, cand_name: second.status}
+    for name, handler in implementations:
+        result.peak_mib[name] = round(_run(scenario, name, handler, trace_memory=True)[1], 1)
+    return result
+
+
+def _times(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def markdown_table(results: list[CaseResult], latency: dict[str, float], pairs: int) -> str:
+    """The table the README quotes."""
+    latency_text = ", ".join(f"{k} {v:g} ms" for k, v in latency.items())
+    lines = [
+        f"Latency per call: {latency_text}. {pairs} alternating pairs per world; times are medians of the handler's",
+        "wall time (world building excluded); speed-up is legacy / refactored per pair (median, range).",
+        "",
+        "| world | legacy (s) | refactored (s) | speed-up | critical path (s) | legacy / bound | refactored / bound "
+        "| AWS calls legacy / refactored | peak MiB legacy / refactored |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        s = result.summary()
+        calls = [sum(c.values()) for c in result.calls.values()]
+        peaks = list(result.peak_mib.values())
+        spread = s["speedup_per_pair"]
+        lines.append(
+            f"| {result.name} | {s['legacy_median_s']:.2f} | {s['refactored_median_s']:.2f} "
+            f"| {_times(s['speedup_median'])} ({min(spread):.2f}-{max(spread):.2f}) | {s['bound_s']:.2f} "
+            f"| {_times(s['legacy_x_bound'])} | {_times(s['refactored_x_bound'])} | {calls[0]} / {calls[1]} "
+            f"| {peaks[0]:.0f} / {peaks[1]:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run_bench(
+    out_dir: Path,
+    pairs: int = DEFAULT_PAIRS,
+    cases: list[str] | None = None,
+    latency: dict[str, float] | None = None,
+    baseline: str = "legacy",
+    candidate: str = "refactored",
+) -> list[CaseResult]:
+    """Run the benchmark and write ``bench.json`` and ``bench.md`` into ``out_dir``.
+
+    Raises:
+        ValueError: For an unknown case name.
+    """
+    latency = {**DEFAULT_LATENCY_MS, **(latency or {})}
+    available = bench_cases(latency)
+    unknown = sorted(set(cases or []) - set(available))
+    if unknown:
+        raise ValueError(f"unknown benchmark world(s) {unknown}; choose from {sorted(available)}")
+    labels = (baseline, candidate) if baseline != candidate else (f"{baseline} (A)", f"{candidate} (B)")
+    implementations = list(zip(labels, (resolve(baseline), resolve(candidate)), strict=True))
+    results = [run_case(available[name], implementations, pairs) for name in cases or list(available)]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = {
+        "latency_ms": latency,
+        "pairs": pairs,
+        "implementations": list(labels),
+        "worlds": [{**asdict(r), **r.summary()} for r in results],
+    }
+    (out_dir / "bench.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
+    (out_dir / "bench.md").write_text(markdown_table(results, latency, pairs))
+    return results

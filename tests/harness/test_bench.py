@@ -1,0 +1,85 @@
+"""The benchmark: its critical-path bound and the files it writes (no wall-clock thresholds)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.bench import DEFAULT_LATENCY_MS, bench_cases, critical_path_seconds, run_bench
+from harness.scenario import scenario_from_dict
+
+ZERO_LATENCY = {"drs": 0.0, "ec2": 0.0, "sts": 0.0, "dynamodb": 0.0}
+
+
+def test_the_four_worlds_of_the_design():
+    cases = bench_cases(DEFAULT_LATENCY_MS)
+    assert list(cases) == ["1-account-28-regions", "3-accounts-28-regions", "1000-servers", "10000-servers"]
+    totals = {name: sum(g.total for g in case.servers) for name, case in cases.items()}
+    assert totals["1000-servers"] == 1000
+    assert totals["10000-servers"] == 10000
+    assert len({g.account for g in cases["3-accounts-28-regions"].servers}) == 3
+
+
+def test_critical_path_follows_the_dependency_chain():
+    # start max(10, 50) + assume 50 + 2 pages x 200 + enrichment (10 + 50 + 100) + write 10 + cleanup scan 10
+    scenario = scenario_from_dict(
+        {
+            "name": "bound",
+            "drsPageSize": 100,
+            "accounts": [{"accountId": "222222222222", "roleArn": "arn:aws:iam::222222222222:role/r"}],
+            "tables": {"activeRegions": ["us-east-1", "eu-west-1"]},
+            "servers": [
+                {"account": "222222222222", "region": "us-east-1", "count": 150},
+                {"account": "222222222222", "region": "eu-west-1", "count": 3},
+            ],
+            "latency": {"services": DEFAULT_LATENCY_MS},
+        }
+    )
+    assert critical_path_seconds(scenario) == pytest.approx((50 + 50 + 400 + 160 + 10 + 10) / 1000)
+
+
+def test_an_account_without_servers_or_role_waits_only_for_drs():
+    scenario = scenario_from_dict(
+        {
+            "name": "bound-empty",
+            "lambdaAccount": "222222222222",
+            "accounts": [{"accountId": "222222222222"}],
+            "latency": {"services": DEFAULT_LATENCY_MS},
+        }
+    )
+    assert critical_path_seconds(scenario) == pytest.approx((50 + 200 + 10) / 1000)
+
+
+def test_run_bench_writes_json_and_markdown(tmp_path, monkeypatch):
+    small = {"1-account-28-regions": _small_world()}
+    monkeypatch.setattr("harness.bench.bench_cases", lambda latency: small)
+    results = run_bench(tmp_path, pairs=2, cases=["1-account-28-regions"], latency=ZERO_LATENCY, candidate="legacy")
+    document = json.loads((tmp_path / "bench.json").read_text())
+    world = document["worlds"][0]
+    assert world["name"] == "1-account-28-regions"
+    assert len(world["pairs"]) == 2 and len(world["speedup_per_pair"]) == 2
+    assert world["statuses"] == {"legacy (A)": 200, "legacy (B)": 200}
+    calls = list(world["calls"].values())
+    assert calls[0] == calls[1] and calls[0]["drs:DescribeSourceServers"] == 3
+    assert all(peak > 0 for peak in world["peak_mib"].values())
+    table = (tmp_path / "bench.md").read_text()
+    assert "| 1-account-28-regions |" in table and "critical path" in table and "n/a" in table
+    assert results[0].bound_seconds == 0
+
+
+def _small_world():
+    return scenario_from_dict(
+        {
+            "name": "1-account-28-regions",
+            "accounts": [{"accountId": "222222222222", "roleArn": "arn:aws:iam::222222222222:role/r"}],
+            "tables": {"activeRegions": ["us-east-1", "eu-west-1", "ap-south-1"]},
+            "servers": [{"account": "222222222222", "region": "eu-west-1", "count": 4}],
+            "latency": {"services": ZERO_LATENCY},
+        }
+    )
+
+
+def test_unknown_world_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="unknown benchmark world"):
+        run_bench(tmp_path, cases=["nope"])
