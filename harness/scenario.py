@@ -176,7 +176,7 @@ class Expectations:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A whole simulated world. Build one with :func:`scenario_from_dict` or :func:`harness.validation.load`."""
+    """A whole simulated world; build one with :func:`scenario_from_dict` or `harness.validation.load_scenario`."""
 
     name: str
     description: str = ""

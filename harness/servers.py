@@ -52,7 +52,8 @@ def build_servers(scenario: Scenario, ec2: Ec2Builder) -> dict[tuple[str, str], 
         bucket = servers.setdefault((group.account, group.region), [])
         offset = len(bucket)
         for index, spec in enumerate(specs, start=offset):
-            server = deep_merge(generate_server(scenario.seed, group.account, group.region, index), spec.drs)
+            base = generate_server(scenario.seed, group.account, group.region, index, clock=scenario.clock)
+            server = deep_merge(base, spec.drs)
             bucket.append(server)
             if not _wants_instance(server, spec, group.ec2_instances):
                 continue
