@@ -12,8 +12,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-#: Timeouts and retry setting production uses for DRS and EC2. Note: in botocore's ``legacy`` retry mode
-#: ``max_attempts: 1`` means one *retry* (two attempts in total), not "no retry".
+#: Timeouts and retry setting production uses for DRS and EC2. Note: botocore reads ``max_attempts`` as the number of
+#: *retries*: ``max_attempts: 1`` becomes ``total_max_attempts=2`` (one retry, in the default "standard" retry mode),
+#: not "no retry".
 AWS_CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
 
 #: Default lifetime of assumed-role credentials, in seconds.

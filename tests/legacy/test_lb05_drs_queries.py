@@ -1,8 +1,9 @@
 """LB-5: DRS queries, one pool thread per active region, the paginator, and how failures are classified.
 
-botocore's legacy retry mode reads ``retries={"max_attempts": 1}`` as *one retry*: a throttled or 5xx answer is
-retried once (two attempts in all) before the region is classified. The spec's "not retried" is therefore not
-what the construct does; these tests pin what really happens.
+botocore reads ``retries={"max_attempts": 1}`` as *one retry* (it becomes ``total_max_attempts=2``; botocore 1.44
+defaults to the "standard" retry mode): a throttled, 5xx, connection or timeout failure is retried once before the
+region is classified. The spec's "not retried" is therefore not what the construct does; these tests pin what
+really happens.
 """
 
 from collections.abc import Callable

@@ -113,7 +113,7 @@ def test_drs_client_with_credentials_acts_in_the_target_account() -> None:
         assert (world.calls[-1].account, world.calls[-1].region) == (TARGET, "ap-south-1")
 
 
-def test_client_config_allows_one_retry_in_legacy_mode() -> None:
+def test_client_config_allows_exactly_one_retry() -> None:
     faults = [{"service": "drs", "effect": {"code": "ThrottlingException"}}]
     with _world(faults=faults) as world:
         with pytest.raises(ClientError):
