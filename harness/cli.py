@@ -112,6 +112,37 @@ def validate_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------------------------------------- run, gate
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    from harness.engine.commands import run_arguments
+
+    run_arguments(parser)
+
+
+@command("run", "run scenarios through baseline and candidate; exit 1 on a divergence or error", _run_arguments)
+def run_command(args: argparse.Namespace) -> int:
+    """Run scenarios through baseline (twice) and candidate; see :mod:`harness.engine.commands`."""
+    from harness.engine.commands import run
+
+    return run(args)
+
+
+def _gate_arguments(parser: argparse.ArgumentParser) -> None:
+    from harness.engine.commands import gate_arguments
+
+    gate_arguments(parser)
+
+
+@command("gate", "run every scenario; NO-GO on a divergence, a coverage gap or a stale approval", _gate_arguments)
+def gate_command(args: argparse.Namespace) -> int:
+    """Run the whole scenario library and decide GO / NO-GO; see :mod:`harness.engine.commands`."""
+    from harness.engine.commands import gate
+
+    return gate(args)
+
+
 # ---------------------------------------------------------------------------------------------------------- main
 
 

@@ -1,0 +1,265 @@
+"""Turning what a world recorded into comparable observations: redaction, typing, call classification.
+
+Nothing here touches a world; the functions take the raw pieces (:class:`~harness.aws.calls.AwsCall` records, a
+table snapshot, the handler's return value) and return plain data, so they are unit-tested on hand-made input.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from harness.aws.calls import MUTATING_OPERATIONS, AwsCall
+
+#: Keys whose values are secrets wherever they appear (STS ``Credentials``, session tokens, passwords...).
+SECRET_KEY = re.compile(r"secret|token|password|credential", re.IGNORECASE)
+#: AWS access key ids inside free text.
+ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
+#: ``name=value`` / ``name: value`` pairs of secret-looking names inside free text.
+SECRET_ASSIGNMENT = re.compile(
+    r"(?i)((?:secret|token|password|credential)[A-Za-z_]*[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)"
+)
+#: Environment variables whose values are scrubbed from free text when present.
+SECRET_ENVIRONMENT = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+REGION_STATUS_TABLE = "regionStatus"
+_DYNAMODB_VALUE_KEYS = ("Item", "Key", "ExclusiveStartKey", "ExpressionAttributeValues")
+_SALT = secrets.token_bytes(16)
+_deserializer = TypeDeserializer()
+
+
+def fingerprint(value: Any) -> str:
+    """A stand-in for a secret: equal secrets give equal stand-ins within this process, nothing else leaks.
+
+    Args:
+        value: The secret.
+
+    Returns:
+        ``<redacted:xxxxxxxx>`` with a salted hash prefix (the salt is random per process).
+    """
+    digest = hashlib.sha256(_SALT + repr(value).encode()).hexdigest()[:8]
+    return f"<redacted:{digest}>"
+
+
+def scrub_text(text: str, known: Iterable[str] = ()) -> str:
+    """Remove access key ids, ``secret=value`` pairs and known secret values from free text.
+
+    Args:
+        text: Any recorded text (an exception message, a printed line).
+        known: Exact secret values to remove as well (e.g. the Lambda's own secret key).
+
+    Returns:
+        The text with every secret replaced by a fingerprint.
+    """
+    for value in known:
+        if value and len(value) >= 8 and value in text:
+            text = text.replace(value, fingerprint(value))
+    text = ACCESS_KEY_ID.sub(lambda m: fingerprint(m.group(0)), text)
+    return SECRET_ASSIGNMENT.sub(lambda m: m.group(1) + fingerprint(m.group(2)), text)
+
+
+def known_secrets() -> tuple[str, ...]:
+    """The secret values of the current environment (inside a world: the Lambda's own fake credentials)."""
+    return tuple(os.environ[name] for name in SECRET_ENVIRONMENT if os.environ.get(name))
+
+
+def redact(value: Any, known: Iterable[str] = ()) -> Any:
+    """Redact secrets everywhere in a recorded structure.
+
+    Values under a key matching :data:`SECRET_KEY` become fingerprints (so two runs that used the same pagination
+    token or credentials still compare equal); strings are scrubbed with :func:`scrub_text`.
+
+    Args:
+        value: A recorded structure (dicts, lists, scalars).
+        known: Exact secret values to scrub from strings.
+
+    Returns:
+        A redacted copy.
+    """
+    known = tuple(known)
+    if isinstance(value, dict):
+        return {
+            key: (fingerprint(item) if _is_secret(key, item) else redact(item, known)) for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(redact(item, known) for item in value)
+    if isinstance(value, str):
+        return scrub_text(value, known)
+    return value
+
+
+def _is_secret(key: Any, item: Any) -> bool:
+    return isinstance(key, str) and bool(SECRET_KEY.search(key)) and item not in (None, "")
+
+
+def canonical(value: Any) -> str:
+    """An exact, order-preserving text form of a value, for multiset membership and quick equality.
+
+    Unlike DeepDiff's hashing under ``ignore_order``, this keeps the order of nested lists and the difference
+    between ``Decimal('1')``, ``1``, ``1.0`` and ``True``.
+    """
+    return json.dumps(_tagged(value), sort_keys=True, separators=(",", ":"))
+
+
+def _tagged(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _tagged(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_tagged(item) for item in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        return {"$float": repr(value)}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, set | frozenset):
+        return {"$set": sorted(canonical(item) for item in value)}
+    if isinstance(value, bytes | bytearray):
+        return {"$bytes": base64.b64encode(bytes(value)).decode()}
+    return {"$" + type(value).__name__: repr(value)}
+
+
+def normalise_return(value: Any) -> Any:
+    """The handler's return value with a JSON ``body`` parsed (kept as text when it is not JSON)."""
+    if isinstance(value, dict) and isinstance(value.get("body"), str):
+        try:
+            body = json.loads(value["body"])
+        except ValueError:
+            return dict(value)
+        return {**value, "body": body}
+    return value
+
+
+def describe_exception(error: BaseException) -> dict[str, str]:
+    """``{"type", "message"}`` of an exception the handler raised."""
+    return {"type": type(error).__name__, "message": str(error)}
+
+
+def deserialise_attributes(values: dict[str, Any]) -> dict[str, Any]:
+    """A map of DynamoDB ``AttributeValue``s as Python values (``Decimal``, sets and bytes preserved)."""
+    return {key: _deserialise(item) for key, item in values.items()}
+
+
+def _deserialise(item: Any) -> Any:
+    if isinstance(item, dict) and len(item) == 1 and "B" in item and isinstance(item["B"], str):
+        return base64.b64decode(item["B"])
+    if isinstance(item, dict) and len(item) == 1 and "BS" in item:
+        return {base64.b64decode(member) for member in item["BS"]}
+    return _deserializer.deserialize(item)
+
+
+def dynamodb_params(params: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB wire parameters without ``TableName``, typed values deserialised."""
+    result: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "TableName":
+            continue
+        result[key] = (
+            deserialise_attributes(value) if key in _DYNAMODB_VALUE_KEYS and isinstance(value, dict) else value
+        )
+    return result
+
+
+def key_label(item: dict[str, Any], key_names: list[str] | None) -> str:
+    """A readable identity for a DynamoDB item: its key values joined by `` | `` (the whole item without keys)."""
+    if key_names and all(name in item for name in key_names):
+        return " | ".join(str(item[name]) for name in key_names)
+    return canonical(item)
+
+
+def tables_by_key(
+    snapshot: dict[str, list[dict[str, Any]]], key_names: dict[str, list[str]]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """A table snapshot keyed by item identity, so differences name the item rather than its position."""
+    return {table: {key_label(item, key_names.get(table)): item for item in items} for table, items in snapshot.items()}
+
+
+class CallSplit:
+    """The recorded calls of one run, classified for comparison (see :class:`~harness.engine.model.Observation`).
+
+    Args:
+        calls: The world's call records, in the order made.
+        table_names: Logical table name -> physical name, to name the tables of batch writes.
+    """
+
+    def __init__(self, calls: Iterable[AwsCall], table_names: dict[str, str]) -> None:
+        self.logical = {physical: logical for logical, physical in table_names.items()}
+        self.region_status_writes: list[dict[str, Any]] = []
+        self.mutating_calls: list[dict[str, Any]] = []
+        self.failed_calls: list[dict[str, Any]] = []
+        reads: dict[str, dict[str, Any]] = {}
+        for call in calls:
+            self._classify(call, reads)
+        self.reads = [reads[key] for key in sorted(reads)]
+
+    def _classify(self, call: AwsCall, reads: dict[str, dict[str, Any]]) -> None:
+        params = dynamodb_params(call.params) if call.service == "dynamodb" else dict(call.params)
+        if any(attempt != "ok" for attempt in call.attempts):
+            self.failed_calls.append({**self._entry(call, params), "attempts": list(call.attempts)})
+        if call.operation == "BatchWriteItem" and call.service == "dynamodb":
+            self._split_batch(call, params)
+        elif call.operation in MUTATING_OPERATIONS:
+            self._mutating(call, params)
+        else:
+            entry = self._entry(call, params)
+            key = canonical(entry)
+            if key in reads:
+                reads[key]["count"] += 1
+            else:
+                reads[key] = {**entry, "count": 1}
+
+    def _entry(self, call: AwsCall, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "service": call.service,
+            "operation": call.operation,
+            "account": call.account,
+            "region": call.region,
+            "table": call.table,
+            "params": params,
+        }
+
+    def _mutating(self, call: AwsCall, params: dict[str, Any]) -> None:
+        if call.service == "dynamodb" and call.table == REGION_STATUS_TABLE and call.operation == "PutItem":
+            self.region_status_writes.append(
+                {"via": "PutItem", "account": call.account, "region": call.region, "item": params.get("Item", {})}
+            )
+            return
+        self.mutating_calls.append(self._entry(call, params))
+
+    def _split_batch(self, call: AwsCall, params: dict[str, Any]) -> None:
+        """One entry per write request; region-status puts go to the region-status writes."""
+        others = {k: v for k, v in params.items() if k != "RequestItems"}
+        for physical, requests in (params.get("RequestItems") or {}).items():
+            table = self.logical.get(physical, physical)
+            for request in requests:
+                kind, body = next(iter(request.items()))
+                values = {k: deserialise_attributes(v) if isinstance(v, dict) else v for k, v in body.items()}
+                if table == REGION_STATUS_TABLE and kind == "PutRequest":
+                    self.region_status_writes.append(
+                        {
+                            "via": "BatchWriteItem",
+                            "account": call.account,
+                            "region": call.region,
+                            "item": values["Item"],
+                        }
+                    )
+                    continue
+                self.mutating_calls.append(
+                    {
+                        "service": call.service,
+                        "operation": call.operation,
+                        "account": call.account,
+                        "region": call.region,
+                        "table": table,
+                        "params": {**others, kind: values},
+                    }
+                )

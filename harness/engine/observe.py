@@ -1,0 +1,168 @@
+"""Running one implementation in one fresh simulated world and recording what it did.
+
+:func:`observe` is the only place the engine enters a :class:`~harness.world.World`. Everything the handler does
+-- its return value or exception, ``print`` output, log records, AWS calls and the tables' final state -- is captured
+and turned into an :class:`~harness.engine.model.Observation` with secrets redacted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from harness.engine.model import Observation
+from harness.engine.normalise import (
+    CallSplit,
+    describe_exception,
+    known_secrets,
+    normalise_return,
+    redact,
+    scrub_text,
+    tables_by_key,
+)
+from harness.implementations import qualified_name, resolve
+from harness.scenario import Scenario
+
+#: Exceptions that mean the harness refused something, not that the code under test failed.
+HARNESS_EXCEPTIONS = frozenset({"UnmockedRequestError", "NetworkRefusedError"})
+#: Loggers of libraries, not of the code under test; their records are not captured.
+_LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "moto", "s3transfer", "harness", "werkzeug", "asyncio")
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """A handler to run: its ``package.module:function`` name and the callable (no arguments)."""
+
+    name: str
+    handler: Callable[[], Any]
+
+
+def resolve_implementation(name: str) -> Implementation:
+    """Resolve ``legacy``, ``refactored`` or ``package.module:function`` to a runnable implementation.
+
+    Raises:
+        ImplementationError: The name is malformed, the module cannot be imported, or the function is missing.
+    """
+    return Implementation(qualified_name(name), resolve(name))
+
+
+def _is_library(record: logging.LogRecord) -> bool:
+    return record.name.split(".", 1)[0] in _LIBRARY_LOGGERS
+
+
+class _LogCapture(logging.Handler):
+    """Collects the log records of the code under test (any thread) while a run lasts."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[dict[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if _is_library(record):
+            return
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken log call must not break the observation
+            message = str(record.msg)
+        self.records.append({"stream": "log", "level": record.levelname, "logger": record.name, "message": message})
+
+
+@contextlib.contextmanager
+def _captured_output() -> Iterator[tuple[io.StringIO, _LogCapture]]:
+    """Redirect ``print`` and collect INFO+ log records.
+
+    The root logger is lowered to INFO for the run; the handlers already installed (the CLI's, pytest's) get a
+    filter so they see only what they saw before, minus the records of the code under test, which are captured
+    into the observation instead of spilling onto the terminal. Everything is restored afterwards.
+    """
+    stdout = io.StringIO()
+    capture = _LogCapture()
+    root = logging.getLogger()
+    previous_level = root.level
+    threshold = previous_level or logging.NOTSET
+
+    def as_before(record: logging.LogRecord) -> bool:
+        return record.levelno >= threshold and _is_library(record)
+
+    others = list(root.handlers)
+    for handler in others:
+        handler.addFilter(as_before)
+    root.addHandler(capture)
+    root.setLevel(logging.INFO)
+    try:
+        with contextlib.redirect_stdout(stdout):
+            yield stdout, capture
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(previous_level)
+        for handler in others:
+            handler.removeFilter(as_before)
+
+
+def observe(scenario: Scenario, implementation: Implementation, variant: int = 0) -> Observation:
+    """Run ``implementation`` once in a fresh world built from ``scenario`` and record everything it did.
+
+    A failure of the harness itself (the world cannot be built, a request the harness refuses) is recorded in
+    ``harness_error`` rather than raised; an exception of the handler is an observation like any other.
+
+    Args:
+        scenario: The world to build.
+        implementation: The handler to run.
+        variant: World variant (0 primary; 1 perturbs region completion order to expose timing noise).
+
+    Returns:
+        The redacted observation.
+    """
+    from harness.world import World, wall_clock  # keeps the pure engine importable without moto
+
+    observation = Observation(implementation=implementation.name, variant=variant)
+    try:
+        with World(scenario, variant=variant) as world:
+            secrets = known_secrets()
+            with _captured_output() as (stdout, capture):
+                started = wall_clock()
+                try:
+                    returned = implementation.handler()
+                    observation.response = normalise_return(returned)
+                except Exception as error:  # noqa: BLE001 - the handler's exception is what we observe
+                    observation.exception = describe_exception(error)
+                observation.wall_time_ms = (wall_clock() - started) * 1000
+            _record_world(observation, world)
+            _record_output(observation, stdout.getvalue(), capture.records)
+            _redact(observation, secrets)
+    except Exception as error:  # noqa: BLE001 - a harness failure becomes an error outcome, never a crash
+        observation.harness_error = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}"
+        return observation
+    if observation.exception and observation.exception["type"] in HARNESS_EXCEPTIONS:
+        observation.harness_error = f"the harness refused a request: {observation.exception['message']}"
+    return observation
+
+
+def _record_world(observation: Observation, world: Any) -> None:
+    split = CallSplit(world.calls, world.table_names)
+    observation.region_status_writes = split.region_status_writes
+    observation.mutating_calls = split.mutating_calls
+    observation.reads = split.reads
+    observation.failed_calls = split.failed_calls
+    observation.tables = tables_by_key(world.table_snapshot(), world.table_key_names)
+
+
+def _record_output(observation: Observation, stdout: str, records: list[dict[str, str]]) -> None:
+    observation.output = [{"stream": "stdout", "text": line} for line in stdout.splitlines()] + records
+
+
+def _redact(observation: Observation, secrets: tuple[str, ...]) -> None:
+    observation.response = redact(observation.response, secrets)
+    if observation.exception:
+        observation.exception = {k: scrub_text(v, secrets) for k, v in observation.exception.items()}
+    observation.tables = redact(observation.tables, secrets)
+    observation.region_status_writes = redact(observation.region_status_writes, secrets)
+    observation.mutating_calls = redact(observation.mutating_calls, secrets)
+    observation.reads = redact(observation.reads, secrets)
+    observation.failed_calls = redact(observation.failed_calls, secrets)
+    observation.output = redact(observation.output, secrets)
