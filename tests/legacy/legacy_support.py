@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from harness.aws.calls import AwsCall
+from harness.scenario import scenario_from_dict
 from harness.world import World
 from lambda_shared import active_region_filter
 from legacy.inventory_sync import handle_sync_source_server_inventory_legacy
@@ -81,6 +82,11 @@ class LegacyRun:
     def servers(self, account: str, region: str) -> list[dict[str, Any]]:
         """The DRS source servers the world held for ``(account, region)``."""
         return self.world.servers.get((account, region), [])
+
+
+def world_for(doc: dict[str, Any]) -> World:
+    """A (not yet entered) world for a scenario document; use it as a context manager for several runs."""
+    return World(scenario_from_dict({"name": "legacy-characterization", **doc}))
 
 
 def execute(world: World, capsys: pytest.CaptureFixture[str]) -> LegacyRun:

@@ -3,9 +3,8 @@
 from collections.abc import Callable
 
 import pytest
-from legacy_support import LAMBDA, LegacyRun, execute
+from legacy_support import LAMBDA, LegacyRun, execute, world_for
 
-from harness.world import World
 from lambda_shared.drs_regions import DRS_REGIONS
 from lambda_shared.response_utils import response
 from legacy import inventory_sync
@@ -72,29 +71,27 @@ def test_lb1_inventory_key_schema_holds_arn_and_staging_account(run_legacy: Run)
     assert keys == {(s["arn"], s["stagingArea"]["stagingAccountID"]) for s in servers}
 
 
-def test_lb1_environment_is_read_lazily_and_reset_between_worlds(
-    legacy_world: Callable[[dict], World], capsys: pytest.CaptureFixture[str]
-) -> None:
-    first_world = legacy_world({"accounts": [{"accountId": LAMBDA}]})
-    first = execute(first_world, capsys)
-    assert first.response is not None and first.response["statusCode"] == 200
-    assert inventory_sync._inventory_table is not None
-    assert inventory_sync._target_accounts_table is not None
-    assert inventory_sync._region_status_table is not None
-    first_world.__exit__(None, None, None)
+def test_lb1_environment_is_read_lazily_and_reset_between_worlds(capsys: pytest.CaptureFixture[str]) -> None:
+    with world_for({"accounts": [{"accountId": LAMBDA}]}) as world:
+        first = execute(world, capsys)
+        assert first.response is not None and first.response["statusCode"] == 200
+        assert inventory_sync._inventory_table is not None
+        assert inventory_sync._target_accounts_table is not None
+        assert inventory_sync._region_status_table is not None
     assert inventory_sync._inventory_table is None
 
-    second = execute(legacy_world({"environment": {"SOURCE_SERVER_INVENTORY_TABLE": None}}), capsys)
+    with world_for({"environment": {"SOURCE_SERVER_INVENTORY_TABLE": None}}) as world:
+        second = execute(world, capsys)
     assert second.response is not None and second.response["statusCode"] == 500
 
 
-def test_lb1_reset_state_forgets_every_lazy_table(legacy_world: Callable[[dict], World]) -> None:
-    legacy_world({})
-    assert inventory_sync.get_inventory_table().name == "drs-source-server-inventory"
-    assert inventory_sync.get_target_accounts_table().name == "drs-target-accounts"
-    assert inventory_sync.get_region_status_table().name == "drs-region-status"
-    inventory_sync.reset_state()
-    assert inventory_sync._dynamodb is None
-    assert inventory_sync._inventory_table is None
-    assert inventory_sync._target_accounts_table is None
-    assert inventory_sync._region_status_table is None
+def test_lb1_reset_state_forgets_every_lazy_table() -> None:
+    with world_for({}):
+        assert inventory_sync.get_inventory_table().name == "drs-source-server-inventory"
+        assert inventory_sync.get_target_accounts_table().name == "drs-target-accounts"
+        assert inventory_sync.get_region_status_table().name == "drs-region-status"
+        inventory_sync.reset_state()
+        assert inventory_sync._dynamodb is None
+        assert inventory_sync._inventory_table is None
+        assert inventory_sync._target_accounts_table is None
+        assert inventory_sync._region_status_table is None

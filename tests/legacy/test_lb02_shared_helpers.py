@@ -3,9 +3,8 @@
 from collections.abc import Callable
 
 import pytest
-from legacy_support import ACCOUNT_B, LAMBDA, LegacyRun, execute, role_arn
+from legacy_support import ACCOUNT_B, LAMBDA, LegacyRun, execute, role_arn, world_for
 
-from harness.world import World
 from lambda_shared.drs_regions import DRS_REGIONS
 from lambda_shared.response_utils import RESPONSE_HEADERS
 
@@ -90,13 +89,11 @@ def test_lb2_region_status_rows_come_from_update_region_status_and_the_batch(run
     assert shared_writes["us-east-1"]["lastChecked"] == {"S": "2026-01-15T12:00:00Z"}
 
 
-def test_lb2_region_cache_is_invalidated_so_the_next_run_scans_again(
-    legacy_world: Callable[[dict], World], capsys: pytest.CaptureFixture[str]
-) -> None:
-    world = legacy_world({"accounts": [{"accountId": LAMBDA}], "tables": {"activeRegions": ["us-east-1"]}})
-    first = execute(world, capsys)
-    second = execute(world, capsys)
-    assert first.region_cache is None
-    assert first.lines[-1] == "Region cache invalidated"
-    assert len(first.select(operation="Scan", table="regionStatus")) == 1
-    assert len(second.select(operation="Scan", table="regionStatus")) == 1
+def test_lb2_region_cache_is_invalidated_so_the_next_run_scans_again(capsys: pytest.CaptureFixture[str]) -> None:
+    with world_for({"accounts": [{"accountId": LAMBDA}], "tables": {"activeRegions": ["us-east-1"]}}) as world:
+        first = execute(world, capsys)
+        second = execute(world, capsys)
+        assert first.region_cache is None
+        assert first.lines[-1] == "Region cache invalidated"
+        assert len(first.select(operation="Scan", table="regionStatus")) == 1
+        assert len(second.select(operation="Scan", table="regionStatus")) == 1

@@ -3,9 +3,8 @@
 from collections.abc import Callable
 
 import pytest
-from legacy_support import ACCOUNT_B, ACCOUNT_C, ACCOUNT_D, LAMBDA, LegacyRun, execute, role_arn
+from legacy_support import ACCOUNT_B, ACCOUNT_C, ACCOUNT_D, LAMBDA, LegacyRun, execute, role_arn, world_for
 
-from harness.world import World
 from legacy import inventory_sync
 
 Run = Callable[..., LegacyRun]
@@ -85,18 +84,16 @@ def test_lb3_target_accounts_scan_is_single_and_unpaginated(run_legacy: Run) -> 
     assert len(run.select("sts", "GetCallerIdentity")) == 3
 
 
-def test_lb3_accounts_are_queried_in_scan_order(
-    legacy_world: Callable[[dict], World], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_lb3_accounts_are_queried_in_scan_order(capsys: pytest.CaptureFixture[str]) -> None:
     accounts = [{"accountId": a, "roleArn": role_arn(a)} for a in (ACCOUNT_D, ACCOUNT_B, ACCOUNT_C, "555555555555")]
-    world = legacy_world({"accounts": accounts, "tables": {"activeRegions": ["us-east-1"]}})
-    run = execute(world, capsys)
-    raw = world.session(LAMBDA).client("dynamodb").scan(TableName="drs-target-accounts")["Items"]
-    scan_order = [item["accountId"]["S"] for item in raw]
-    found = [line.split(":")[0].removeprefix("Account ") for line in run.lines if line.startswith("Account ")]
-    assumed = [c.params["RoleArn"].split(":")[4] for c in run.select("sts", "AssumeRole")]
-    assert found == scan_order
-    assert assumed == scan_order
+    with world_for({"accounts": accounts, "tables": {"activeRegions": ["us-east-1"]}}) as world:
+        run = execute(world, capsys)
+        raw = world.session(LAMBDA).client("dynamodb").scan(TableName="drs-target-accounts")["Items"]
+        scan_order = [item["accountId"]["S"] for item in raw]
+        found = [line.split(":")[0].removeprefix("Account ") for line in run.lines if line.startswith("Account ")]
+        assumed = [c.params["RoleArn"].split(":")[4] for c in run.select("sts", "AssumeRole")]
+        assert found == scan_order
+        assert assumed == scan_order
 
 
 def test_lb3_empty_active_region_list_scans_all_regions(run_legacy: Run, monkeypatch: pytest.MonkeyPatch) -> None:

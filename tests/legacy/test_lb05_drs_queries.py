@@ -17,6 +17,8 @@ from lambda_shared.drs_regions import DRS_REGIONS
 Run = Callable[..., LegacyRun]
 
 TWO_REGIONS = ["us-east-1", "eu-west-1"]
+DRS_DENIED = "User is not authorized to perform: drs:DescribeSourceServers"
+BAD_TOKEN = "The security token included in the request is invalid."
 
 
 def _faulted_region(run_legacy: Run, effect: dict[str, Any], when: Any = "always") -> LegacyRun:
@@ -77,30 +79,26 @@ def test_lb5_failure_on_a_later_page_discards_the_earlier_pages(run_legacy: Run)
     assert "Account 111111111111: found 0 source servers" in run.lines
 
 
-DESIGN_ERROR_TYPES = [
-    (
-        "AccessDeniedException",
-        "IAM_PERMISSION_DENIED",
-        "IAM permissions denied: User is not authorized to perform: drs:DescribeSourceServers",
-    ),
-    (
-        "UnrecognizedClientException",
-        "ERROR",
-        "UnrecognizedClientException: The security token included in the request is invalid.",
-    ),
-    ("InvalidRequestException", "ERROR", "InvalidRequestException: The request is invalid."),
-    ("ThrottlingException", "THROTTLED", "API rate limit exceeded"),
-    ("ServiceQuotaExceededException", "ERROR", "ServiceQuotaExceededException: Service quota exceeded"),
-    ("InternalServerException", "ERROR", "InternalServerException: An internal error has occurred"),
-    ("UninitializedAccountException", "NOT_INITIALIZED", "DRS not initialized in region"),
-    ("OptInRequired", "REGION_NOT_OPTED_IN", "Region not enabled in account"),
-    ("TooManyRequestsException", "THROTTLED", "API rate limit exceeded"),
-    ("ValidationException", "ERROR", "ValidationException: Invalid request parameters"),
+# The design's eight error types (six named codes, "other ClientError", "non-ClientError") plus the other ClientError
+# codes LB-5 names. Attempts: botocore retries throttling and 5xx answers once (max_attempts=1 is one retry).
+ERROR_TYPES = [
+    ("AccessDeniedException", "IAM_PERMISSION_DENIED", "IAM permissions denied: " + DRS_DENIED, 1),
+    ("UnrecognizedClientException", "ERROR", "UnrecognizedClientException: " + BAD_TOKEN, 1),
+    ("InvalidRequestException", "ERROR", "InvalidRequestException: The request is invalid.", 1),
+    ("ThrottlingException", "THROTTLED", "API rate limit exceeded", 2),
+    ("ServiceQuotaExceededException", "ERROR", "ServiceQuotaExceededException: Service quota exceeded", 1),
+    ("InternalServerException", "ERROR", "InternalServerException: An internal error has occurred", 2),
+    ("UninitializedAccountException", "NOT_INITIALIZED", "DRS not initialized in region", 1),
+    ("OptInRequired", "REGION_NOT_OPTED_IN", "Region not enabled in account", 1),
+    ("TooManyRequestsException", "THROTTLED", "API rate limit exceeded", 2),
+    ("ValidationException", "ERROR", "ValidationException: Invalid request parameters", 1),
 ]
 
 
-@pytest.mark.parametrize(("code", "status", "message"), DESIGN_ERROR_TYPES, ids=[c for c, _, _ in DESIGN_ERROR_TYPES])
-def test_lb5_design_error_types_map_to_legacy_states(run_legacy: Run, code: str, status: str, message: str) -> None:
+@pytest.mark.parametrize(("code", "status", "message", "attempts"), ERROR_TYPES, ids=[e[0] for e in ERROR_TYPES])
+def test_lb5_design_error_types_map_to_legacy_states(
+    run_legacy: Run, code: str, status: str, message: str, attempts: int
+) -> None:
     run = _faulted_region(run_legacy, {"kind": "error", "code": code})
     row = run.region_rows()["eu-west-1"]
     assert row["status"] == status
@@ -108,6 +106,8 @@ def test_lb5_design_error_types_map_to_legacy_states(run_legacy: Run, code: str,
     assert row["serverCount"] == 0
     assert run.region_rows()["us-east-1"]["status"] == "ACTIVE"
     assert run.body["totalSynced"] == 1
+    (call,) = [c for c in run.select("drs") if c.region == "eu-west-1"]
+    assert len(call.attempts) == attempts
 
 
 @pytest.mark.parametrize(

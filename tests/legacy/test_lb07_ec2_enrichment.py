@@ -4,9 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from legacy_support import ACCOUNT_B, ACCOUNT_C, LAMBDA, LegacyRun, execute, role_arn
-
-from harness.world import World
+from legacy_support import ACCOUNT_B, ACCOUNT_C, LAMBDA, LegacyRun, execute, role_arn, world_for
 
 Run = Callable[..., LegacyRun]
 
@@ -22,10 +20,8 @@ def _instance_ids(call: Any) -> list[str]:
     return [params[k] for k in keys]
 
 
-def test_lb7_items_get_network_config_and_tags_from_their_instance(
-    legacy_world: Callable[[dict], World], capsys: pytest.CaptureFixture[str]
-) -> None:
-    world = legacy_world(
+def test_lb7_items_get_network_config_and_tags_from_their_instance(capsys: pytest.CaptureFixture[str]) -> None:
+    with world_for(
         {
             "accounts": [{"accountId": LAMBDA}],
             "tables": {"activeRegions": ["eu-west-1"]},
@@ -37,25 +33,25 @@ def test_lb7_items_get_network_config_and_tags_from_their_instance(
                 }
             ],
         }
-    )
-    run = execute(world, capsys)
-    ec2 = world.session(LAMBDA).client("ec2", region_name="eu-west-1")
-    instances = {i["InstanceId"]: i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]}
-    assert len(run.tables["inventory"]) == 2
-    for item in run.tables["inventory"]:
-        instance = instances[item["instanceId"]]
-        assert item["networkConfig"] == {
-            "vpcId": instance["VpcId"],
-            "subnetId": instance["SubnetId"],
-            "privateIp": instance["PrivateIpAddress"],
-            "securityGroups": [g["GroupId"] for g in instance["SecurityGroups"]],
-            "instanceProfile": instance["IamInstanceProfile"]["Arn"],
-        }
-        assert item["sourceTags"] == {t["Key"]: t["Value"] for t in instance["Tags"]}
-    tagged = [i for i in run.tables["inventory"] if i["sourceTags"].get("App") == "crm"]
-    assert len(tagged) == 1
-    assert tagged[0]["sourceTags"] == {"App": "crm", "Tier": "web"}
-    assert len(tagged[0]["networkConfig"]["securityGroups"]) == 2
+    ) as world:
+        run = execute(world, capsys)
+        ec2 = world.session(LAMBDA).client("ec2", region_name="eu-west-1")
+        instances = {i["InstanceId"]: i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]}
+        assert len(run.tables["inventory"]) == 2
+        for item in run.tables["inventory"]:
+            instance = instances[item["instanceId"]]
+            assert item["networkConfig"] == {
+                "vpcId": instance["VpcId"],
+                "subnetId": instance["SubnetId"],
+                "privateIp": instance["PrivateIpAddress"],
+                "securityGroups": [g["GroupId"] for g in instance["SecurityGroups"]],
+                "instanceProfile": instance["IamInstanceProfile"]["Arn"],
+            }
+            assert item["sourceTags"] == {t["Key"]: t["Value"] for t in instance["Tags"]}
+        tagged = [i for i in run.tables["inventory"] if i["sourceTags"].get("App") == "crm"]
+        assert len(tagged) == 1
+        assert tagged[0]["sourceTags"] == {"App": "crm", "Tier": "web"}
+        assert len(tagged[0]["networkConfig"]["securityGroups"]) == 2
 
 
 def test_lb7_missing_instance_fields_become_empty_strings(run_legacy: Run) -> None:
