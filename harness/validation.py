@@ -527,6 +527,13 @@ def _check_fault(fault: dict[str, Any], path: DocPath) -> Iterator[tuple[DocPath
     yield from _check_operation(service, operation, path + ("operation",))
     yield from _check_effect(fault.get("effect"), service, operation, path + ("effect",))
     when = fault.get("when")
+    effect = fault.get("effect")
+    if isinstance(effect, dict) and effect.get("kind") == "unprocessed" and when in (None, "always"):
+        yield (
+            path + ("when",),
+            "an unprocessed fault needs when: once or {first: N}: boto3's batch_writer resends until every item is "
+            "processed, so holding items back on every call never ends",
+        )
     if isinstance(when, dict) and "page" in when and (service, operation) != ("drs", "DescribeSourceServers"):
         yield path + ("when", "page"), "the page trigger only applies to service drs, operation DescribeSourceServers"
     if "table" in fault and service != "dynamodb":

@@ -131,7 +131,7 @@ def test_full_example_uses_every_top_level_key_and_builds_the_model() -> None:
     assert [row["region"] for row in scenario.region_status] == ["us-east-1", "eu-west-1", "ap-south-1"]
     assert scenario.servers[0].total == 7 and scenario.servers[1].ec2_instances is False
     assert scenario.servers[0].items[0].drs["stagingArea"] is None
-    assert [fault.when.mode for fault in scenario.faults] == ["page", "once", "first", "always", "always"]
+    assert [fault.when.mode for fault in scenario.faults] == ["page", "once", "first", "first", "always"]
     assert scenario.faults[3].effect.kind == "unprocessed" and scenario.faults[3].effect.count == 3
     assert scenario.latency.for_call("drs", "DescribeSourceServers") == 30.0
     assert scenario.environment == {"DRS_REGION_STATUS_TABLE": None, "EXTRA_SETTING": "5"}
@@ -217,6 +217,7 @@ def test_region_status_and_inventory_rows_accept_their_documented_shapes() -> No
         ("duplicate-account.yaml", "accounts[2].accountId", "duplicate account id '222222222222'", 5),
         ("page-trigger.yaml", "faults[0].when.page", "only applies to service drs, operation DescribeSourceServers", 6),
         ("unprocessed-wrong-operation.yaml", "faults[0].effect.kind", "only applies to service dynamodb", 6),
+        ("unprocessed-forever.yaml", "faults[0].when", "needs when: once or {first: N}", 7),
         ("syntax-error.yaml", "", "YAML syntax error at column 4", 4),
         ("not-a-mapping.yaml", "", "a scenario must be a mapping at the top level, got a list", 1),
         ("unknown-drs-member.yaml", "servers[0].items[0].drs.sourceProperties.identificationHints.awsInstanceId",
@@ -236,7 +237,7 @@ def test_each_broken_file_names_file_path_reason_and_line(file: str, path: str, 
 
 
 def test_every_broken_example_is_exercised() -> None:
-    assert len(list(BROKEN.glob("*.yaml"))) == 14
+    assert len(list(BROKEN.glob("*.yaml"))) == 15
 
 
 def test_unknown_keys_are_reported_at_every_level() -> None:
@@ -369,7 +370,8 @@ def test_page_and_unprocessed_need_their_exact_operation() -> None:
     assert "faults[0].when.page" in _paths({"name": "x", "faults": [page]})  # any drs operation is too loose
     assert _paths({"name": "x", "faults": [{**page, "operation": "DescribeSourceServers"}]}) == []
     unprocessed = {"service": "dynamodb", "operation": "BatchWriteItem", "effect": {"kind": "unprocessed"}}
-    assert _paths({"name": "x", "faults": [unprocessed]}) == []
+    assert _paths({"name": "x", "faults": [{**unprocessed, "when": "once"}]}) == []
+    assert _paths({"name": "x", "faults": [unprocessed]}) == ["faults[0].when"]  # would resend forever
 
 
 def test_duplicate_rows_are_reported_with_the_first_occurrence() -> None:
@@ -569,4 +571,4 @@ def test_python_dash_m_harness_validate_exit_codes() -> None:
     assert bad.returncode == 2 and bad.stdout == ""
     expected = f"{BROKEN / 'negative-count.yaml'}:servers[0].count: must be >= 0, got -1 (line 5)"
     assert expected in bad.stderr.splitlines()
-    assert bad.stderr.splitlines()[-1] == "14 problem(s) in 14 file(s)"
+    assert bad.stderr.splitlines()[-1] == "15 problem(s) in 15 file(s)"
