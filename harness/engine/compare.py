@@ -101,7 +101,14 @@ def exact_differences(
     prefix = prefix or section
     if canonical(before) == canonical(after):
         return []
-    tree = DeepDiff(before, after, view="tree", ignore_numeric_type_changes=False, ignore_string_type_changes=False)
+    tree = DeepDiff(
+        before,
+        after,
+        view="tree",
+        ignore_numeric_type_changes=False,
+        ignore_string_type_changes=False,
+        threshold_to_diff_deeper=0,  # always name the item/field, never "the whole table changed"
+    )
     found: list[Difference] = []
     for report_type, levels in tree.items():
         kind = _KINDS.get(report_type, "changed")

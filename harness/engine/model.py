@@ -118,6 +118,9 @@ class Observation:
     failed_calls: list[dict[str, Any]] = field(default_factory=list)
     harness_error: str | None = None
 
+    def __repr__(self) -> str:
+        return f"Observation(implementation={self.implementation!r}, variant={self.variant})"
+
     def section(self, name: str) -> Any:
         """The gating section ``name`` (one of :data:`SECTIONS`) as compared; reads without their counts."""
         if name == "reads":
@@ -304,6 +307,9 @@ class ScenarioResult:
     extra_baselines: list[Observation] = field(default_factory=list)
     duration_s: float = 0.0
     tags: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"ScenarioResult(name={self.name!r}, status={self.status!r}, differences={len(self.differences)})"
 
     @property
     def unapproved(self) -> list[Difference]:

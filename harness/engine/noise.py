@@ -17,11 +17,12 @@ item the baseline wrote more than one value to, in a table where no noise was se
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from harness.engine.compare import DEFAULT_KEY_NAMES, compare
 from harness.engine.model import Difference, Observation
-from harness.engine.normalise import canonical, key_label
+from harness.engine.normalise import canonical, deserialise_attributes, key_label
 
 _ITEM_ANCHOR = re.compile(r"tables\.(?P<table>[^.\[]+)\[(?P<key>.*)\]")
 
@@ -42,20 +43,49 @@ def baseline_noise(primary: Observation, secondaries: list[Observation]) -> list
 
 
 def written_values(observation: Observation) -> dict[tuple[str, str], set[str]]:
-    """(table, item key) -> canonical forms of every item a run wrote there (puts only)."""
+    """(table, item key) -> canonical forms of every item a run wrote there and that landed.
+
+    Puts of a call whose last attempt failed (a batch lost to throttling, a rejected ``PutItem``) never reached the
+    table, so they are not possible outcomes.
+    """
+    landed = Counter(_puts(observation))
+    landed.subtract(_failed_puts(observation))
     written: dict[tuple[str, str], set[str]] = {}
-    for write in observation.region_status_writes:
-        item = write["item"]
-        written.setdefault(("regionStatus", key_label(item, DEFAULT_KEY_NAMES["regionStatus"])), set()).add(
-            canonical(item)
-        )
+    for (table, key, item), count in landed.items():
+        if count > 0:
+            written.setdefault((table, key), set()).add(item)
+    return written
+
+
+Put = tuple[str, str, str]
+
+
+def _put(table: str, item: dict[str, Any]) -> Put:
+    return table, key_label(item, DEFAULT_KEY_NAMES.get(table)), canonical(item)
+
+
+def _puts(observation: Observation) -> list[Put]:
+    puts = [_put("regionStatus", write["item"]) for write in observation.region_status_writes]
     for call in observation.mutating_calls:
         item = (call["params"].get("PutRequest") or {}).get("Item") or call["params"].get("Item")
-        table = call.get("table")
-        if item and table:
-            key = key_label(item, DEFAULT_KEY_NAMES.get(table))
-            written.setdefault((table, key), set()).add(canonical(item))
-    return written
+        if item and call.get("table"):
+            puts.append(_put(call["table"], item))
+    return puts
+
+
+def _failed_puts(observation: Observation) -> list[Put]:
+    failed = []
+    for call in observation.failed_calls:
+        if call["service"] != "dynamodb" or not call["attempts"] or call["attempts"][-1] == "ok":
+            continue
+        params = call["params"]
+        if isinstance(params.get("Item"), dict) and call.get("table"):
+            failed.append(_put(call["table"], params["Item"]))
+        for requests in (params.get("RequestItems") or {}).values():
+            for request in requests:
+                if "PutRequest" in request and call.get("table"):
+                    failed.append(_put(call["table"], deserialise_attributes(request["PutRequest"]["Item"])))
+    return failed
 
 
 def _final(observation: Observation, table: str, key: str) -> str:
