@@ -122,7 +122,7 @@ def brief(difference: dict[str, Any]) -> str:
         return f"{path}: occurs {before} time(s) in the baseline, {after} in the candidate"
     if before is not None and after is not None:
         return f"{path}: {before} in the baseline, {after} in the candidate"
-    return f"{path}: {kind}"
+    return f"{path}: {kind} (see Differences for the values)"
 
 
 def _blockers(run: dict[str, Any]) -> list[dict[str, Any]]:

@@ -48,6 +48,8 @@ pre.cmd { background: #0d1117; color: #e6edf3; border-color: #0d1117; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
 th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; font-weight: 600; } td.num { text-align: right; white-space: nowrap; }
+table.fixed { table-layout: fixed; } table.fixed td { overflow-wrap: anywhere; }
+table.fixed .badge { white-space: normal; overflow-wrap: normal; }
 .banner { border-radius: 10px; padding: 18px 22px; color: #fff; margin: 18px 0; }
 .banner.go { background: var(--go); } .banner.nogo { background: var(--nogo); }
 .banner .verdict { font-size: 34px; font-weight: 700; letter-spacing: .5px; } .banner p { margin: 4px 0 0; }
@@ -96,16 +98,22 @@ def value_block(value: Any, absent: bool = False) -> str:
     return f"<pre>{esc(text)}</pre>"
 
 
-def table(headers: list[str], rows: list[list[str]], numeric: tuple[int, ...] = ()) -> str:
-    """A table of pre-rendered cells (headers are escaped)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+def table(
+    headers: list[str], rows: list[list[str]], numeric: tuple[int, ...] = (), widths: tuple[int, ...] = ()
+) -> str:
+    """A table of pre-rendered cells (headers are escaped); ``widths`` in percent fix the column layout."""
+    head = "".join(
+        f'<th style="width: {widths[i]}%">{esc(h)}</th>' if widths else f"<th>{esc(h)}</th>"
+        for i, h in enumerate(headers)
+    )
     body = "".join(
         "<tr>"
         + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
         + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    fixed = ' class="fixed"' if widths else ""
+    return f"<table{fixed}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def section(ident: str, title: str, body: str) -> str:
@@ -380,6 +388,7 @@ def differences(run: dict[str, Any]) -> str:
             table(
                 ["Path", "Change", "Before (baseline)", "After (candidate)", "Status"],
                 _difference_rows(s["differences"]),
+                widths=(22, 10, 28, 28, 12),
             )
         )
         if len(s["differences"]) > MAX_SHOWN:

@@ -157,7 +157,7 @@ def metadata(run: dict[str, Any]) -> str:
     ]
     return (
         "## Run metadata\n\n"
-        + table(["", ""], rows)
+        + table(["Field", "Value"], rows)
         + "\n\n### Source content hashes (SHA-256)\n\n"
         + table(["Role", "Module file", "File SHA-256", "Package", "Package SHA-256 (every .py file)"], sources)
     )
@@ -244,7 +244,7 @@ def approvals(run: dict[str, Any]) -> str:
         stale = a.get("staleIn") or {}
         if stale:
             rows.append(["Stale in", cell("; ".join(f"{n}: {'; '.join(notes)}" for n, notes in stale.items()))])
-        parts += ["", f"### {a['id']}: {a.get('title', '')}", "", table(["", ""], rows)]
+        parts += ["", f"### {a['id']}: {a.get('title', '')}", "", table(["Field", "Value"], rows)]
     return "\n".join(parts)
 
 

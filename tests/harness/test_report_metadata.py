@@ -73,7 +73,9 @@ def test_brief_describes_each_kind_of_difference() -> None:
     assert brief({"path": "p", "kind": "changed", "baseline": 5, "candidate": 6}) == (
         "p: 5 in the baseline, 6 in the candidate"
     )
-    assert brief({"path": "p", "kind": "changed", "baseline": {"k": "v" * 80}, "candidate": 1}) == "p: changed"
+    assert brief({"path": "p", "kind": "changed", "baseline": {"k": "v" * 80}, "candidate": 1}) == (
+        "p: changed (see Differences for the values)"
+    )
 
 
 def test_durations_read_well() -> None:
