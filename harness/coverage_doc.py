@@ -17,6 +17,7 @@ Regenerate with ``python -m harness.coverage_doc``; ``--check`` exits 1 when the
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Iterable, Sequence
@@ -116,6 +117,7 @@ class Row:
         comparison: Numbers of the design's comparison scenarios it realises.
         acceptance: Numbers of the design's acceptance scenarios it realises.
         tags: Every tag, as written.
+        expectation: The legacy baseline the scenario expects, in words.
     """
 
     name: str
@@ -126,6 +128,7 @@ class Row:
     comparison: tuple[int, ...]
     acceptance: tuple[int, ...]
     tags: tuple[str, ...]
+    expectation: str = ""
 
 
 def tag_values(scenario: Scenario, prefix: str) -> list[str]:
@@ -168,7 +171,22 @@ def row_of(scenario: Scenario) -> Row:
         comparison=tuple(sorted(int(n) for n in tag_values(scenario, COMPARISON_TAG))),
         acceptance=tuple(sorted(int(n) for n in tag_values(scenario, ACCEPTANCE_TAG))),
         tags=scenario.tags,
+        expectation=expectation_text(scenario),
     )
+
+
+def expectation_text(scenario: Scenario) -> str:
+    """The scenario's ``expect`` block in words (what the legacy baseline must do there)."""
+    expect = scenario.expect
+    parts = []
+    if expect.raises:
+        parts.append(f"raises {expect.raises}")
+    if expect.status_code is not None:
+        parts.append(f"answers {expect.status_code}")
+    parts += [f"{key} {json.dumps(value)}" for key, value in expect.body.items()]
+    if expect.inventory_count is not None:
+        parts.append(f"{expect.inventory_count} inventory rows after the run")
+    return ", ".join(parts)
 
 
 def library_rows(scenarios: Iterable[Scenario]) -> list[Row]:
@@ -267,7 +285,12 @@ def _gaps(rows: Sequence[Row]) -> list[str]:
 def _catalogue(rows: Sequence[Row]) -> list[str]:
     lines: list[str] = []
     for row in rows:
-        lines += [f"### {row.name}", "", row.description, "", f"Tags: {', '.join(f'`{tag}`' for tag in row.tags)}", ""]
+        lines += [f"### {row.name}", "", row.description, ""]
+        if row.expectation:
+            lines += [f"Legacy baseline: {row.expectation}.", ""]
+        if row.approvals:
+            lines += [f"Approvals: {', '.join(row.approvals)}.", ""]
+        lines += [f"Tags: {', '.join(f'`{tag}`' for tag in row.tags)}", ""]
     return lines[:-1]
 
 
