@@ -45,10 +45,11 @@ class FaultEffect:
 
     Attributes:
         kind: ``error`` (an AWS error response), ``connection`` (EndpointConnectionError), ``timeout``
-            (ReadTimeoutError), ``malformed`` (a truncated body with status 200) or ``unprocessed``
-            (BatchWriteItem answers with some items in ``UnprocessedItems``).
+            (ReadTimeoutError), ``malformed`` (a truncated body with status 200), ``unprocessed``
+            (BatchWriteItem answers with some items in ``UnprocessedItems``) or ``credentials`` (the client's
+            credentials cannot be refreshed: ``CredentialRetrievalError``, which is not a ``ClientError``).
         code: AWS error code, for ``error``.
-        message: Error message, for ``error``; ``None`` takes the catalogue's message.
+        message: Error message, for ``error`` and ``credentials``; ``None`` takes the default message.
         status: HTTP status, for ``error``; ``None`` takes the catalogue's status for the service.
         count: Items left unprocessed per call, for ``unprocessed``.
     """

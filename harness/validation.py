@@ -474,7 +474,7 @@ def _check_effect(effect: Any, service: str, operation: Any, path: DocPath) -> I
                 f"unknown error code {code!r} for {service}{hint}; known: {', '.join(sorted(known))}",
             )
     if kind != "error":
-        for key in ("code", "message", "status"):
+        for key in ("code", "status") if kind == "credentials" else ("code", "message", "status"):
             if key in effect:
                 yield path + (key,), f"{key} only applies to kind error, not {kind}"
     if kind != "unprocessed" and "count" in effect:

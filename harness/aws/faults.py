@@ -11,12 +11,15 @@ from io import BytesIO
 from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import CredentialRetrievalError, EndpointConnectionError, ReadTimeoutError
 
 from harness.aws.drs_fake import page_number, request_body
 from harness.aws.errors import error_spec, render_error, render_malformed
 from harness.scenario import Fault, Latency
 from lambda_shared.drs_regions import DRS_REGIONS
+
+#: What STS says when refreshing assumed-role credentials fails because the session token has expired.
+EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"  # noqa: S105 - a message
 
 
 class RawBody(BytesIO):
@@ -112,10 +115,13 @@ def apply_fault(fault: Fault, ctx: CallContext, request: AWSPreparedRequest) -> 
     """Answer (or fail) an attempt as the fault says. ``unprocessed`` is handled by the dispatcher.
 
     Raises:
+        CredentialRetrievalError: For ``credentials`` faults (a BotoCoreError, not a ClientError).
         EndpointConnectionError: For ``connection`` faults.
         ReadTimeoutError: For ``timeout`` faults.
     """
     effect = fault.effect
+    if effect.kind == "credentials":
+        raise CredentialRetrievalError(provider="assume-role", error_msg=effect.message or EXPIRED_TOKEN_MESSAGE)
     if effect.kind == "connection":
         raise EndpointConnectionError(endpoint_url=request.url)
     if effect.kind == "timeout":

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ClientError, CredentialRetrievalError, EndpointConnectionError, ReadTimeoutError
 from botocore.parsers import ResponseParserError
 
 from harness.aws.errors import CATALOGUE
@@ -214,3 +214,10 @@ def test_a_faulted_write_never_reaches_moto(world_factory):
         boto3.client("dynamodb", config=NO_RETRY).put_item(TableName="drs-region-status", Item={"region": {"S": "x"}})
     assert world.table_snapshot()["regionStatus"] == []
     assert world.fired_faults == [(0, "dynamodb", "PutItem")]
+
+
+@pytest.mark.parametrize("service", ["drs", "sts", "ec2", "dynamodb"])
+def test_credential_refresh_failures_are_not_client_errors(world_factory, service):
+    world_factory({"faults": [{"service": service, "effect": {"kind": "credentials"}}]})
+    with pytest.raises(CredentialRetrievalError, match="security token included in the request is expired"):
+        call(service)
