@@ -143,6 +143,56 @@ def gate_command(args: argparse.Namespace) -> int:
     return gate(args)
 
 
+# --------------------------------------------------------------------------------------------------------- bench
+
+
+def _latency_overrides(text: str) -> dict[str, float]:
+    """Parse ``drs=200,ec2=100`` into milliseconds per service."""
+    overrides = {}
+    for part in filter(None, text.split(",")):
+        service, sep, value = part.partition("=")
+        if not sep or service not in ("drs", "ec2", "sts", "dynamodb"):
+            raise argparse.ArgumentTypeError(f"expected service=ms with a service of drs, ec2, sts, dynamodb: {part!r}")
+        try:
+            overrides[service] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"latency for {service} must be a number of milliseconds: {value!r}"
+            ) from None
+    return overrides
+
+
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="bench", help="directory for bench.json and bench.md (default: bench/)")
+    parser.add_argument("--pairs", type=int, default=5, help="alternating legacy/refactored pairs per world (>= 1)")
+    parser.add_argument("--world", action="append", dest="worlds", help="run only this world (repeatable)")
+    parser.add_argument(
+        "--latency", type=_latency_overrides, default={}, help="override per-call latency, e.g. drs=200,ec2=100"
+    )
+    parser.add_argument("--baseline", default="legacy", help="baseline implementation (default: legacy)")
+    parser.add_argument("--candidate", default="refactored", help="candidate implementation (default: refactored)")
+
+
+@command("bench", "time legacy and refactored side by side under a latency model", _bench_arguments)
+def bench_command(args: argparse.Namespace) -> int:
+    """Run the benchmark and print the Markdown table; see :mod:`harness.bench`."""
+    from pathlib import Path
+
+    from harness.bench import run_bench
+    from harness.implementations import ImplementationError
+
+    if args.pairs < 1:
+        write_line(sys.stderr, "--pairs must be at least 1")
+        return EXIT_BAD_INPUT
+    try:
+        run_bench(Path(args.out), args.pairs, args.worlds, args.latency, args.baseline, args.candidate)
+    except (ValueError, ImplementationError) as error:
+        write_line(sys.stderr, str(error))
+        return EXIT_BAD_INPUT
+    write_line(sys.stdout, (Path(args.out) / "bench.md").read_text())
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------------------------------------------- main
 
 

@@ -83,3 +83,38 @@ def _small_world():
 def test_unknown_world_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="unknown benchmark world"):
         run_bench(tmp_path, cases=["nope"])
+
+
+def test_bench_command_prints_the_table(tmp_path, monkeypatch, capsys):
+    from harness.cli import main
+
+    monkeypatch.setattr("harness.bench.bench_cases", lambda latency: {"small": _small_world()})
+    code = main(["bench", "--out", str(tmp_path), "--pairs", "1", "--world", "small", "--latency", "drs=0,ec2=0"])
+    assert code == 0
+    assert "| 1-account-28-regions |" in capsys.readouterr().out
+    assert json.loads((tmp_path / "bench.json").read_text())["latency_ms"]["drs"] == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--pairs", "0"], "--pairs must be at least 1"),
+        (["--world", "nope"], "unknown benchmark world"),
+        (["--candidate", "no.such.module:fn"], "cannot import module"),
+    ],
+)
+def test_bench_command_rejects_bad_input_with_exit_2(tmp_path, capsys, argv, message):
+    from harness.cli import main
+
+    assert main(["bench", "--out", str(tmp_path), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "bench.json").exists()
+
+
+def test_bench_latency_option_is_validated(capsys):
+    from harness.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--latency", "drs=fast"])
+    assert exit_info.value.code == 2
+    assert "must be a number of milliseconds" in capsys.readouterr().err
