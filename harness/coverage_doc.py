@@ -67,18 +67,10 @@ DESIGN_ACCEPTANCE = {
     10: "Large server count (1000+ across accounts)",
 }
 
-#: Legacy states no fault kind of the world can produce, with the reason (kept honest by a test that tries them all).
-KNOWN_GAPS = {
-    "REGION_NOT_ENABLED": (
-        "legacy reaches it only for an exception that is not a botocore ClientError and whose text contains "
-        '"UnrecognizedClientException" or "security token". The fault layer\'s non-ClientError kinds are '
-        '`connection` (EndpointConnectionError: "Could not connect to the endpoint URL: ..." -> ENDPOINT_UNREACHABLE), '
-        '`timeout` (ReadTimeoutError: "Read timeout on endpoint URL: ..." -> ERROR) and `malformed` (botocore\'s '
-        "rest-json parser turns a truncated 200 body into an empty page -> ACTIVE); every `error` fault, whatever its "
-        "code or message, is a ClientError (UnrecognizedClientException -> ERROR). Reaching it needs a new fault kind "
-        "that raises a non-ClientError with a chosen message."
-    ),
-}
+#: Legacy states no fault kind of the world can produce, with the reason. Empty since the fault layer gained the
+#: ``credentials`` kind (REGION_NOT_ENABLED); a test builds a world with every DRS fault the schema allows and fails
+#: when the library misses a state that world reaches, or when a state listed here turns out to be reachable.
+KNOWN_GAPS: dict[str, str] = {}
 
 #: Short column headings of the matrix.
 _ERROR_HEADINGS = {
@@ -144,12 +136,14 @@ def declared_states(scenario: Scenario) -> set[str]:
 def fault_error_type(fault: Fault) -> str | None:
     """The design error type a fault makes the DRS query raise, or ``None`` when it raises nothing.
 
-    As :func:`harness.engine.coverage.error_type_of`, except for ``malformed`` DRS answers, which botocore parses
-    into an empty page instead of raising (scenario ``drs-malformed-response-reads-as-empty`` shows legacy records the
-    region ACTIVE).
+    As :func:`harness.engine.coverage.error_type_of`, except that a ``malformed`` DRS answer raises nothing (botocore
+    parses the truncated body into an empty page: scenario ``drs-malformed-response-reads-as-empty`` shows legacy
+    records the region ACTIVE) and a ``credentials`` fault raises CredentialRetrievalError, a non-ClientError.
     """
     if fault.service == "drs" and fault.effect.kind == "malformed":
         return None
+    if fault.service == "drs" and fault.effect.kind == "credentials":
+        return "Exception"
     return error_type_of(fault)
 
 
@@ -230,7 +224,8 @@ def _legend() -> list[str]:
     errors = ", ".join(f"{short} {ERROR_TYPE_LABELS.get(kind, kind)}" for kind, short in _ERROR_HEADINGS.items())
     states = ", ".join(f"{short} {state}" for state, short in _STATE_HEADINGS.items())
     return [
-        f"Design error types (from the scenario's DRS faults; a malformed DRS answer raises nothing): {errors}.",
+        f"Design error types (from the scenario's DRS faults; a malformed DRS answer raises nothing, a credentials "
+        f"fault raises a non-ClientError): {errors}.",
         "",
         f"Legacy failure states (declared with `legacy-state:` tags, verified against the baseline by the library "
         f"tests): {states}.",
