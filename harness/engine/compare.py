@@ -70,13 +70,19 @@ def compare(baseline: Observation, candidate: Observation) -> list[Difference]:
     return differences
 
 
-def readable_path(prefix: str, parts: list[Any]) -> str:
-    """``prefix`` followed by ``.name`` for identifier keys, ``[key]`` otherwise (indices, item labels)."""
+def readable_path(prefix: str, parts: list[Any], bracketed: int | None = None) -> str:
+    """``prefix`` followed by ``.name`` for identifier keys, ``[key]`` otherwise (indices, item labels).
+
+    Args:
+        prefix: The path so far.
+        parts: Keys and indices below it.
+        bracketed: Position of a part always written ``[part]`` (a table item's key label).
+    """
     path = prefix
-    for part in parts:
+    for position, part in enumerate(parts):
         if part is None:
             continue
-        if isinstance(part, str) and _IDENTIFIER.fullmatch(part):
+        if isinstance(part, str) and _IDENTIFIER.fullmatch(part) and position != bracketed:
             path += f".{part}"
         else:
             path += f"[{part}]"
@@ -114,9 +120,10 @@ def exact_differences(
         kind = _KINDS.get(report_type, "changed")
         for level in levels:
             parts = level.path(output_format="list")
-            found.append(_difference(section, readable_path(prefix, parts), kind, level.t1, level.t2))
+            bracketed = 1 if item_level else None
+            found.append(_difference(section, readable_path(prefix, parts, bracketed), kind, level.t1, level.t2))
             if item_level and len(parts) >= 2:
-                found[-1].anchor = readable_path(prefix, parts[:2])
+                found[-1].anchor = readable_path(prefix, parts[:2], bracketed)
     return sorted(found, key=lambda d: (d.path, d.kind))
 
 

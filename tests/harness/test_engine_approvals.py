@@ -1,0 +1,265 @@
+"""Approvals: the shipped declarations, their conditions, what the candidate must do, staleness, bad files."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.engine.approvals import (
+    ApprovalError,
+    Context,
+    Cover,
+    applicable_approvals,
+    apply_approvals,
+    condition_holds,
+    load_approvals,
+)
+from harness.engine.compare import compare
+from harness.engine.model import APPROVED, UNAPPROVED, Observation
+from harness.scenario import Scenario, scenario_from_dict
+
+ACCOUNT = "222222222222"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/R"
+TIMESTAMP = "2026-01-15T12:00:00+00:00"
+STALE = {"sourceServerArn": "arn:stale", "stagingAccountId": ACCOUNT, "sourceAccountId": ACCOUNT}
+
+
+@pytest.fixture(scope="module")
+def approvals() -> dict[str, Any]:
+    return load_approvals()
+
+
+def _scenario(**doc: Any) -> Scenario:
+    return scenario_from_dict({"name": "t", **doc})
+
+
+def _ok(total: int = 0, stale: int = 0, **extra: Any) -> dict[str, Any]:
+    body = {"totalSynced": total, "totalErrors": 0, "staleRecordsDeleted": stale, "timestamp": TIMESTAMP, **extra}
+    return {"statusCode": 200, "headers": {}, "body": body}
+
+
+def _raised(message: str) -> dict[str, Any]:
+    return {"response": None, "exception": {"type": "UnboundLocalError", "message": message}}
+
+
+def _obs(**fields: Any) -> Observation:
+    return Observation(implementation="x:y", **fields)
+
+
+def _status_write(region: str, status: str) -> dict[str, Any]:
+    item = {"region": region, "accountId": ACCOUNT, "status": status, "serverCount": Decimal(1)}
+    return {"via": "BatchWriteItem", "account": "111111111111", "region": "us-east-1", "item": item}
+
+
+def _delete(arn: str) -> dict[str, Any]:
+    return {
+        "service": "dynamodb",
+        "operation": "DeleteItem",
+        "account": "111111111111",
+        "region": "us-east-1",
+        "table": "inventory",
+        "params": {"Key": {"sourceServerArn": arn, "stagingAccountId": ACCOUNT}},
+    }
+
+
+def _judge(scenario: Scenario, baseline: Observation, candidate: Observation, approvals: dict, **kw: Any) -> tuple:
+    differences = compare(baseline, candidate)
+    uses = apply_approvals(scenario, baseline, candidate, differences, approvals, **kw)
+    return differences, {use.id: use for use in uses}
+
+
+def test_the_shipped_file_declares_the_four_approvals_of_issue_4(approvals: dict) -> None:
+    assert list(approvals) == ["AD-1", "AD-2", "AD-3", "AD-4"]
+    for approval in approvals.values():
+        assert approval.reason and approval.owner and approval.title and approval.covers
+    assert "UnboundLocalError" in approvals["AD-1"].reason
+    assert "ACTIVE or NOT_INITIALIZED" in approvals["AD-2"].reason
+    assert "totalErrors" in approvals["AD-3"].reason
+    assert "message naming the variable" in approvals["AD-4"].reason
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        ("tables.inventory[*]", "tables.inventory[arn:a | 1]", True),
+        ("tables.inventory[*]", "tables.inventory[arn:a | 1].hostname", False),
+        ("tables.inventory[*]", "tables.inventory[host.example | 1]", True),
+        ("response.body.*", "response.body.totalSynced", True),
+        ("response.body.*", "response.body.disks[0]", False),
+        ("reads[dynamodb:Scan inventory *]**", "reads[dynamodb:Scan inventory 1/us-east-1].params.X", True),
+        ("reads[dynamodb:Scan inventory *]**", "reads[dynamodb:GetItem targetAccounts 1/us-east-1]", False),
+        ("response", "response.body", False),
+        ("tables.**", "tables.regionStatus[us-east-1].status", True),
+    ],
+)
+def test_cover_patterns(pattern: str, path: str, matches: bool) -> None:
+    assert Cover(pattern).matches(path) is matches
+
+
+def test_conditions_read_the_scenario_and_the_baseline() -> None:
+    def holds(condition: Any, scenario: Scenario, baseline: Observation | None = None) -> bool:
+        return condition_holds(condition, Context(scenario, baseline or _obs()))
+
+    assert holds("no_target_accounts", _scenario())
+    assert not holds("no_target_accounts", _scenario(accounts=[{"accountId": ACCOUNT}]))
+    assert holds("table_variable_unset", _scenario(environment={"TARGET_ACCOUNTS_TABLE": None}))
+    assert not holds("no_target_accounts", _scenario(environment={"TARGET_ACCOUNTS_TABLE": None}))
+    assert holds("multiple_accounts", _scenario(accounts=[{"accountId": ACCOUNT}, {"accountId": "333333333333"}]))
+    write_fault = {
+        "service": "dynamodb",
+        "table": "inventory",
+        "operation": "BatchWriteItem",
+        "effect": {"kind": "error", "code": "ThrottlingException"},
+    }
+    assert holds("inventory_write_failed", _scenario(faults=[write_fault]))
+    failed_put = {"service": "dynamodb", "operation": "PutItem", "table": "inventory", "params": {}, "attempts": ["x"]}
+    assert holds("inventory_write_failed", _scenario(), _obs(failed_calls=[failed_put]))
+    assert holds(
+        "region_scan_failed", _scenario(), _obs(region_status_writes=[_status_write("us-east-1", "THROTTLED")])
+    )
+    assert not holds(
+        "region_scan_failed", _scenario(), _obs(region_status_writes=[_status_write("eu-west-1", "ACTIVE")])
+    )
+    skipped = {
+        "service": "sts",
+        "operation": "AssumeRole",
+        "table": None,
+        "attempts": ["HTTP 403"],
+        "params": {"RoleSessionName": "inventory-sync"},
+    }
+    assert holds("account_skipped", _scenario(), _obs(failed_calls=[skipped]))
+    assert holds("stale_records", _scenario(tables={"inventory": [STALE]}))
+    assert holds({"any": ["multiple_accounts", "no_target_accounts"]}, _scenario())
+    assert not holds({"all": ["multiple_accounts", "no_target_accounts"]}, _scenario())
+    assert holds({"not": "multiple_accounts"}, _scenario())
+
+
+def test_ad1_approves_a_200_with_zero_counts_where_legacy_crashed(approvals: dict) -> None:
+    scenario = _scenario(approvals=["AD-1"])
+    baseline = _obs(**_raised("cannot access local variable 'acct_id' where it is not associated with a value"))
+    differences, uses = _judge(scenario, baseline, _obs(response=_ok()), approvals)
+    assert {d.path for d in differences} == {"response", "exception"}
+    assert all(d.status == APPROVED and d.approval == "AD-1" for d in differences)
+    assert uses["AD-1"].covered == 2 and not uses["AD-1"].stale
+
+
+def test_ad1_does_not_approve_a_candidate_that_answers_500(approvals: dict) -> None:
+    scenario = _scenario(approvals=["AD-1"])
+    baseline = _obs(**_raised("cannot access local variable 'acct_id'"))
+    candidate = _obs(response={"statusCode": 500, "headers": {}, "body": {"error": "boom"}})
+    differences, uses = _judge(scenario, baseline, candidate, approvals)
+    assert all(d.status == UNAPPROVED for d in differences)
+    assert uses["AD-1"].stale and not uses["AD-1"].candidate_ok
+    assert any("statusCode is 500" in note for note in uses["AD-1"].notes)
+
+
+def test_a_referenced_approval_whose_condition_does_not_hold_is_stale(approvals: dict) -> None:
+    scenario = _scenario(accounts=[{"accountId": ACCOUNT}], approvals=["AD-1"])
+    differences, uses = _judge(scenario, _obs(response=_ok()), _obs(response=_ok(total=1)), approvals)
+    assert differences[0].status == UNAPPROVED
+    assert uses["AD-1"].stale and not uses["AD-1"].applicable
+    assert "condition does not hold" in uses["AD-1"].notes[0]
+
+
+def test_ad2_approves_deleting_stale_records_of_regions_scanned_successfully(approvals: dict) -> None:
+    record = {**STALE, "replicationRegion": "us-east-1"}
+    scenario = _scenario(tables={"inventory": [record]}, approvals=["AD-2"])
+    key = f"arn:stale | {ACCOUNT}"
+    baseline = _obs(response=_ok(), tables={"inventory": {key: record}})
+    candidate = _obs(
+        response=_ok(stale=1),
+        tables={"inventory": {}},
+        mutating_calls=[_delete("arn:stale")],
+        region_status_writes=[_status_write("us-east-1", "ACTIVE")],
+    )
+    differences, uses = _judge(scenario, baseline, candidate, approvals)
+    unapproved = [d.path for d in differences if d.status != APPROVED]
+    assert unapproved == ["regionStatusWrites[BatchWriteItem us-east-1 222222222222]"]
+    assert uses["AD-2"].covered == 3
+
+
+def test_ad2_rejects_deleting_a_record_of_a_failed_region(approvals: dict) -> None:
+    record = {**STALE, "replicationRegion": "eu-west-1"}
+    scenario = _scenario(tables={"inventory": [record]}, approvals=["AD-2"])
+    candidate = _obs(
+        response=_ok(stale=1),
+        mutating_calls=[_delete("arn:stale")],
+        region_status_writes=[_status_write("eu-west-1", "THROTTLED")],
+    )
+    _, uses = _judge(scenario, _obs(response=_ok()), candidate, approvals)
+    assert not uses["AD-2"].candidate_ok
+    assert any("did not scan successfully" in note for note in uses["AD-2"].notes)
+
+
+def test_ad3_requires_synced_to_equal_what_was_persisted(approvals: dict) -> None:
+    fault = {"service": "dynamodb", "table": "inventory", "effect": {"kind": "error", "code": "ThrottlingException"}}
+    scenario = _scenario(faults=[fault], approvals=["AD-3"])
+    item = {"sourceServerArn": "a", "stagingAccountId": ACCOUNT, "lastUpdated": TIMESTAMP}
+    honest = _obs(response=_ok(total=1), tables={"inventory": {"a | 1": item}})
+    _, uses = _judge(scenario, _obs(response=_ok(total=2)), honest, approvals)
+    assert uses["AD-3"].candidate_ok and uses["AD-3"].covered == 1
+    inflated = _obs(response=_ok(total=3), tables={"inventory": {"a | 1": item}})
+    _, uses = _judge(scenario, _obs(response=_ok(total=2)), inflated, approvals)
+    assert not uses["AD-3"].candidate_ok
+    assert "totalSynced=3 but persisted 1" in uses["AD-3"].notes[0]
+
+
+def test_ad4_requires_the_500_to_name_the_unset_variable(approvals: dict) -> None:
+    scenario = _scenario(environment={"TARGET_ACCOUNTS_TABLE": None}, approvals=["AD-4"])
+    baseline = _obs(response=None, exception={"type": "AttributeError", "message": "'NoneType' has no 'scan'"})
+    naming = {"statusCode": 500, "headers": {}, "body": {"error": "TARGET_ACCOUNTS_TABLE not configured"}}
+    _, uses = _judge(scenario, baseline, _obs(response=naming), approvals)
+    assert uses["AD-4"].covered == 2
+    vague = {"statusCode": 500, "headers": {}, "body": {"error": "a table is not configured"}}
+    _, uses = _judge(scenario, baseline, _obs(response=vague), approvals)
+    assert uses["AD-4"].stale
+    assert "does not name TARGET_ACCOUNTS_TABLE" in uses["AD-4"].notes[0]
+
+
+def test_a_scenario_naming_an_undeclared_approval_is_an_error(approvals: dict) -> None:
+    with pytest.raises(ApprovalError, match="AD-9 is not declared"):
+        _judge(_scenario(approvals=["AD-9"]), _obs(), _obs(), approvals)
+
+
+def test_automatic_mode_applies_what_is_applicable_and_is_never_stale(approvals: dict) -> None:
+    scenario = _scenario()
+    baseline = _obs(**_raised("cannot access local variable 'acct_id'"))
+    assert [a.id for a in applicable_approvals(scenario, baseline, approvals)] == ["AD-1"]
+    differences, uses = _judge(scenario, baseline, _obs(response=_ok()), approvals, automatic=True)
+    assert all(d.status == APPROVED for d in differences)
+    assert not uses["AD-1"].referenced and not uses["AD-1"].stale
+    _, uses = _judge(scenario, baseline, baseline, approvals, automatic=True)
+    assert not uses["AD-1"].stale
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("approvals: 3\n", "expected a top-level 'approvals' list"),
+        ("approvals:\n  - {id: AD-1, title: t, reason: r, owner: o, covers: [x]}\n", "missing when"),
+        ("approvals:\n  - {id: AD-1, title: t, reason: r, owner: o, covers: [x], when: nope}\n", "unknown predicate"),
+        (
+            "approvals:\n  - {id: AD-1, title: t, reason: r, owner: o, covers: [x], when: stale_records,"
+            " requires: [{check: magic}]}\n",
+            "unknown check 'magic'",
+        ),
+        (
+            "approvals:\n  - {id: AD-1, title: t, reason: r, owner: o, covers: [x], when: stale_records,"
+            " requires: [{path: response.statusCode, equals: 1}]}\n",
+            "start with baseline. or candidate.",
+        ),
+        (
+            "approvals:\n  - {id: AD-1, title: t, reason: r, owner: o, covers: [x], when: stale_records}\n"
+            "  - {id: AD-1, title: t, reason: r, owner: o, covers: [x], when: stale_records}\n",
+            "declared twice",
+        ),
+    ],
+)
+def test_malformed_approval_files_are_rejected_with_a_reason(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "approvals.yaml"
+    path.write_text(text)
+    with pytest.raises(ApprovalError, match=message):
+        load_approvals(path)
