@@ -164,7 +164,7 @@ class AccountSync:
     errors: int
 
 
-# -- 1. accounts ------------------------------------------------------------------------------------------------------
+# -- 1. accounts -----------------------------------------------------------------------------------------------------
 
 
 def collect_accounts_to_query() -> list[dict[str, Any]]:
@@ -190,7 +190,7 @@ def collect_accounts_to_query() -> list[dict[str, Any]]:
     return accounts
 
 
-# -- 2. credentials ---------------------------------------------------------------------------------------------------
+# -- 2. credentials --------------------------------------------------------------------------------------------------
 
 
 def get_account_credentials(account: dict[str, Any]) -> dict[str, Any] | None:
@@ -222,7 +222,7 @@ def get_account_credentials(account: dict[str, Any]) -> dict[str, Any] | None:
         raise RoleAssumptionError(account_id, e) from e
 
 
-# -- 3. DRS -----------------------------------------------------------------------------------------------------------
+# -- 3. DRS ----------------------------------------------------------------------------------------------------------
 
 
 def _classify_client_error(error: ClientError) -> tuple[str, str]:
@@ -342,7 +342,7 @@ def query_drs_all_regions(
     return servers, scans
 
 
-# -- 4. EC2 -----------------------------------------------------------------------------------------------------------
+# -- 4. EC2 ----------------------------------------------------------------------------------------------------------
 
 
 def _instance_details(instance: dict[str, Any]) -> dict[str, Any]:
@@ -486,7 +486,7 @@ def enrich_with_ec2_metadata(servers: list[DiscoveredServer]) -> list[Discovered
     return [replace(found, ec2_index=details) for found in servers]
 
 
-# -- 5. inventory -----------------------------------------------------------------------------------------------------
+# -- 5. inventory ----------------------------------------------------------------------------------------------------
 
 
 def build_inventory_item(found: DiscoveredServer, timestamp: str) -> dict[str, Any]:
@@ -613,7 +613,7 @@ def write_inventory_to_dynamodb(servers: list[DiscoveredServer], timestamp: str 
     return synced, errors
 
 
-# -- 6. stale cleanup -------------------------------------------------------------------------------------------------
+# -- 6. stale cleanup ------------------------------------------------------------------------------------------------
 
 
 def _stale_candidates(account_id: str, table: Any) -> Iterator[dict[str, Any]]:
@@ -680,7 +680,7 @@ def delete_stale_records(synced: AccountSync, keep: set[tuple[str, str]]) -> int
     return deleted
 
 
-# -- orchestration ----------------------------------------------------------------------------------------------------
+# -- orchestration ---------------------------------------------------------------------------------------------------
 
 
 def sync_account(account: dict[str, Any], active_regions: list[str], timestamp: str) -> AccountSync | None:

@@ -1,0 +1,353 @@
+"""Unit tests of the refactor's inventory item, inventory writes (LB-8, AD-3) and stale cleanup (AD-2)."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+import refactored.inventory_sync as sync
+from harness.generate import generate_server
+from refactored.inventory_sync import (
+    AccountSync,
+    DiscoveredServer,
+    RegionScan,
+    build_inventory_item,
+    delete_stale_records,
+    synced_keys,
+    write_inventory_to_dynamodb,
+)
+
+TARGET = "222222222222"
+OTHER = "333333333333"
+STAMP = "2026-01-15T12:00:00+00:00"
+INVENTORY = "drs-source-server-inventory"
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep AD-3's own back-off short in tests (botocore's is compressed by the world)."""
+    monkeypatch.setattr(sync, "WRITE_BACKOFF_SECONDS", 0.001)
+
+
+def servers(count: int, region: str = "us-east-1", account: str = TARGET) -> list[DiscoveredServer]:
+    return [DiscoveredServer(generate_server(7, account, region, i), account, region) for i in range(count)]
+
+
+def calls_of(world: Any, operation: str, table: str = "inventory") -> list[Any]:
+    return [c for c in world.calls if c.operation == operation and c.table == table]
+
+
+def batch_sizes(world: Any) -> list[int]:
+    return [len(c.params["RequestItems"][INVENTORY]) for c in calls_of(world, "BatchWriteItem")]
+
+
+def inventory(world: Any) -> list[dict[str, Any]]:
+    return world.table_snapshot()["inventory"]
+
+
+# -- build_inventory_item --------------------------------------------------------------------------------------------
+
+
+def full_server() -> dict[str, Any]:
+    return {
+        "arn": "arn:aws:drs:eu-west-1:222222222222:source-server/s-1",
+        "sourceServerID": "s-1",
+        "agentVersion": "4.8.0",
+        "stagingArea": {"stagingAccountID": OTHER},
+        "sourceCloudProperties": {"originAccountID": "444444444444", "originRegion": "eu-central-1"},
+        "dataReplicationInfo": {"dataReplicationState": "CONTINUOUS", "lagDuration": "PT5S"},
+        "lifeCycle": {"lastSeenByServiceDateTime": "2026-01-15T11:59:00Z"},
+        "sourceProperties": {
+            "identificationHints": {"hostname": "web-1", "fqdn": "web-1.corp", "awsInstanceID": "i-1"},
+            "cpus": [{"cores": 2, "modelName": "Xeon"}, {"cores": 4, "modelName": "Other"}],
+            "ramBytes": 8589934592,
+            "disks": [{"deviceName": "/dev/xvda", "bytes": 100}, {"deviceName": "/dev/xvdb", "bytes": 50}],
+            "os": {"fullString": "Amazon Linux 2"},
+            "networkInterfaces": [{"ips": ["10.0.0.1", "10.0.0.2"], "macAddress": "0e:00"}, {"ips": ["10.0.0.9"]}],
+        },
+    }
+
+
+def test_item_is_built_attribute_for_attribute_as_legacy():
+    details = {
+        "vpcId": "vpc-1",
+        "subnetId": "subnet-1",
+        "privateIp": "10.0.0.1",
+        "securityGroups": ["sg-1"],
+        "instanceProfile": "arn:profile",
+        "tags": {"Name": "web-1"},
+    }
+    item = build_inventory_item(DiscoveredServer(full_server(), TARGET, "eu-west-1", {"i-1": details}), STAMP)
+    assert item == {
+        "sourceServerArn": "arn:aws:drs:eu-west-1:222222222222:source-server/s-1",
+        "stagingAccountId": OTHER,
+        "sourceServerID": "s-1",
+        "sourceAccountId": "444444444444",
+        "sourceRegion": "eu-central-1",
+        "hostname": "web-1",
+        "fqdn": "web-1.corp",
+        "instanceId": "i-1",
+        "agentVersion": "4.8.0",
+        "replicationRegion": "eu-west-1",
+        "replicationState": "CONTINUOUS",
+        "lagDuration": "PT5S",
+        "lastSnapshot": None,
+        "lastSeen": "2026-01-15T11:59:00Z",
+        "lastUpdated": STAMP,
+        "cpuModel": "Xeon",
+        "cpuCores": 6,
+        "ramBytes": 8589934592,
+        "totalStorageBytes": 150,
+        "osName": "Amazon Linux 2",
+        "primaryIp": "10.0.0.1",
+        "macAddress": "0e:00",
+        "disks": [{"deviceName": "/dev/xvda", "bytes": 100}, {"deviceName": "/dev/xvdb", "bytes": 50}],
+        "networkConfig": {
+            "vpcId": "vpc-1",
+            "subnetId": "subnet-1",
+            "privateIp": "10.0.0.1",
+            "securityGroups": ["sg-1"],
+            "instanceProfile": "arn:profile",
+        },
+        "sourceTags": {"Name": "web-1"},
+    }
+
+
+def test_item_of_an_empty_server_takes_legacy_defaults():
+    item = build_inventory_item(DiscoveredServer({}, TARGET, "us-east-1"), STAMP)
+    assert item["sourceServerArn"] == "" and item["stagingAccountId"] == TARGET
+    assert (item["sourceAccountId"], item["sourceRegion"], item["replicationRegion"]) == (
+        TARGET,
+        "us-east-1",
+        "us-east-1",
+    )
+    assert (item["primaryIp"], item["macAddress"], item["cpuModel"], item["instanceId"]) == ("", "", "", "")
+    assert (item["cpuCores"], item["ramBytes"], item["totalStorageBytes"], item["disks"]) == (0, 0, 0, [])
+    assert "networkConfig" not in item and "sourceTags" not in item
+
+
+def test_item_with_a_first_nic_without_ips_fails():
+    server = full_server()
+    server["sourceProperties"]["networkInterfaces"] = [{"ips": [], "macAddress": "0e:00"}]
+    with pytest.raises(IndexError):
+        build_inventory_item(DiscoveredServer(server, TARGET, "us-east-1"), STAMP)
+
+
+# -- write_inventory_to_dynamodb -------------------------------------------------------------------------------------
+
+
+def test_write_sends_batches_of_25_and_persists_every_item(world_factory):
+    world = world_factory({})
+    found = servers(30)
+    assert write_inventory_to_dynamodb(found, STAMP) == (30, 0)
+    assert batch_sizes(world) == [25, 5] and calls_of(world, "PutItem") == []
+    stored = {item["sourceServerID"]: item for item in inventory(world)}
+    assert len(stored) == 30
+    expected = build_inventory_item(found[0], STAMP)
+    got = stored[expected["sourceServerID"]]
+    assert got["ramBytes"] == Decimal(expected["ramBytes"]) and got["lastSnapshot"] is None
+    wire_item = calls_of(world, "BatchWriteItem")[0].params["RequestItems"][INVENTORY][0]["PutRequest"]["Item"]
+    assert wire_item["ramBytes"] == {"N": str(expected["ramBytes"])} and wire_item["lastSnapshot"] == {"NULL": True}
+
+
+def test_write_counts_a_server_whose_item_cannot_be_built_as_an_error(world_factory, caplog):
+    world = world_factory({})
+    found = servers(26)
+    found[3].server["sourceProperties"]["networkInterfaces"] = [{"ips": []}]
+    with caplog.at_level(logging.ERROR):
+        assert write_inventory_to_dynamodb(found, STAMP) == (25, 1)
+    assert batch_sizes(world) == [25]
+    assert f"Error writing {found[3].server['sourceServerID']}" in caplog.text
+
+
+def test_write_loses_the_batch_dynamodb_rejects_and_counts_it_as_errors(world_factory):
+    """An empty key fails its whole batch, exactly the batch legacy's batch_writer sends; nothing escapes."""
+    world = world_factory({})
+    found = servers(30)
+    found[3].server.pop("arn")
+    assert write_inventory_to_dynamodb(found, STAMP) == (5, 25)
+    assert len(inventory(world)) == 5 and batch_sizes(world) == [25, 5]
+
+
+def test_write_of_duplicate_keys_in_one_batch_sends_them_in_order(world_factory):
+    """Two servers with one key go in the same batch, in order, as legacy's batch_writer sends them."""
+    world = world_factory({})
+    found = servers(3)
+    found[2].server["arn"] = found[0].server["arn"]
+    synced, errors = write_inventory_to_dynamodb(found, STAMP)
+    assert synced + errors == 3
+    sent = calls_of(world, "BatchWriteItem")[0].params["RequestItems"][INVENTORY]
+    assert [w["PutRequest"]["Item"]["sourceServerID"]["S"] for w in sent] == [f.server["sourceServerID"] for f in found]
+
+
+def test_write_retries_unprocessed_items(world_factory):
+    world = world_factory(
+        {
+            "faults": [
+                {
+                    "service": "dynamodb",
+                    "operation": "BatchWriteItem",
+                    "table": "inventory",
+                    "effect": {"kind": "unprocessed", "count": 3},
+                    "when": "once",
+                }
+            ]
+        }
+    )
+    assert write_inventory_to_dynamodb(servers(10), STAMP) == (10, 0)
+    assert batch_sizes(world) == [10, 3] and len(inventory(world)) == 10
+
+
+def test_write_counts_items_left_unprocessed_as_errors(world_factory, caplog):
+    world = world_factory(
+        {
+            "faults": [
+                {
+                    "service": "dynamodb",
+                    "operation": "BatchWriteItem",
+                    "effect": {"kind": "unprocessed", "count": 2},
+                }
+            ]
+        }
+    )
+    with caplog.at_level(logging.ERROR):
+        assert write_inventory_to_dynamodb(servers(10), STAMP) == (8, 2)
+    assert len(inventory(world)) == 8 and len(batch_sizes(world)) == sync.MAX_WRITE_ATTEMPTS
+    assert "left unprocessed" in caplog.text
+
+
+def test_write_retries_throttling_past_botocores_attempts(world_factory):
+    world = world_factory(
+        {
+            "faults": [
+                {
+                    "service": "dynamodb",
+                    "operation": "BatchWriteItem",
+                    "effect": {"code": "ProvisionedThroughputExceededException"},
+                    "when": {"first": 12},
+                }
+            ]
+        }
+    )
+    assert write_inventory_to_dynamodb(servers(4), STAMP) == (4, 0)
+    attempts = [c.attempts for c in calls_of(world, "BatchWriteItem")]
+    assert len(attempts) > 1 and attempts[-1][-1] == "ok"
+    assert sum(len(a) for a in attempts) == 13  # every attempt of botocore's and ours, the 13th succeeds
+
+
+@pytest.mark.parametrize(
+    "effect", [{"code": "ThrottlingException"}, {"code": "AccessDeniedException"}, {"kind": "connection"}]
+)
+def test_write_failures_never_escape(world_factory, effect):
+    world = world_factory(
+        {"faults": [{"service": "dynamodb", "operation": "BatchWriteItem", "effect": {"kind": "error", **effect}}]}
+    )
+    assert write_inventory_to_dynamodb(servers(3), STAMP) == (0, 3)
+    assert inventory(world) == []
+
+
+def test_write_of_nothing_makes_no_call(world_factory):
+    world = world_factory({})
+    assert write_inventory_to_dynamodb([]) == (0, 0) and world.calls == []
+
+
+# -- stale cleanup (AD-2) --------------------------------------------------------------------------------------------
+
+
+def record(arn: str, account: str = TARGET, region: str | None = "us-east-1", **extra: Any) -> dict[str, Any]:
+    row = {"sourceServerArn": arn, "stagingAccountId": account, "sourceAccountId": account, "sourceServerID": arn}
+    if region is not None:
+        row["replicationRegion"] = region
+    return {**row, **extra}
+
+
+def account_sync(scans: list[RegionScan], found: list[DiscoveredServer] | None = None) -> AccountSync:
+    return AccountSync(TARGET, found or [], scans, 0, 0)
+
+
+SCANS = [
+    RegionScan("us-east-1", "ACTIVE"),
+    RegionScan("eu-west-1", "THROTTLED"),
+    RegionScan("sa-east-1", "NOT_INITIALIZED"),
+]
+
+
+def test_cleanup_deletes_only_unsynced_records_of_successfully_scanned_regions(world_factory):
+    world = world_factory(
+        {
+            "tables": {
+                "inventory": [
+                    record("stale-active"),
+                    record("stale-uninitialised", region="sa-east-1"),
+                    record("kept-throttled", region="eu-west-1"),
+                    record("kept-inactive", region="ap-south-1"),
+                    record("kept-no-region", region=None),
+                    record("kept-other-account", account=OTHER),
+                    record("kept-synced"),
+                ]
+            }
+        }
+    )
+    deleted = delete_stale_records(account_sync(SCANS), {("kept-synced", TARGET)})
+    assert deleted == 2
+    assert sorted(r["sourceServerArn"] for r in inventory(world)) == [
+        "kept-inactive",
+        "kept-no-region",
+        "kept-other-account",
+        "kept-synced",
+        "kept-throttled",
+    ]
+    scans = calls_of(world, "Scan")
+    assert [c.params for c in scans] == [
+        {
+            "TableName": INVENTORY,
+            "FilterExpression": "sourceAccountId = :acct_id",
+            "ExpressionAttributeValues": {":acct_id": {"S": TARGET}},
+        }
+    ]
+    assert sorted(c.params["Key"]["sourceServerArn"]["S"] for c in calls_of(world, "DeleteItem")) == [
+        "stale-active",
+        "stale-uninitialised",
+    ]
+
+
+def test_cleanup_follows_last_evaluated_key(world_factory):
+    padding = "x" * 50_000
+    world = world_factory({"tables": {"inventory": [record(f"stale-{n:02d}", pad=padding) for n in range(30)]}})
+    assert delete_stale_records(account_sync(SCANS), set()) == 30
+    scans = calls_of(world, "Scan")
+    assert len(scans) >= 2 and "ExclusiveStartKey" in scans[1].params
+    assert inventory(world) == []
+
+
+def test_cleanup_logs_delete_failures_without_counting_them(world_factory, caplog):
+    world_factory(
+        {
+            "tables": {"inventory": [record("stale-1"), record("stale-2")]},
+            "faults": [{"service": "dynamodb", "operation": "DeleteItem", "effect": {"code": "AccessDeniedException"}}],
+        }
+    )
+    with caplog.at_level(logging.ERROR):
+        assert delete_stale_records(account_sync(SCANS), set()) == 0
+    assert "Error deleting stale record stale-1" in caplog.text
+
+
+def test_cleanup_scan_failure_raises_as_legacy(world_factory):
+    world_factory(
+        {"faults": [{"service": "dynamodb", "operation": "Scan", "effect": {"code": "AccessDeniedException"}}]}
+    )
+    with pytest.raises(ClientError):
+        delete_stale_records(account_sync(SCANS), set())
+
+
+def test_synced_keys_are_built_as_legacy_builds_them():
+    found = [
+        DiscoveredServer({"arn": "a", "stagingArea": {"stagingAccountID": OTHER}}, TARGET, "r"),
+        DiscoveredServer({"arn": "b"}, TARGET, "r"),
+        DiscoveredServer({"stagingArea": {"stagingAccountID": ""}}, TARGET, "r"),
+    ]
+    assert synced_keys(account_sync([], found)) == {("a", OTHER), ("b", TARGET), ("", TARGET)}
