@@ -25,6 +25,7 @@ _EXPORTS = {
     "compare": "harness.engine.compare",
     "load_approvals": "harness.engine.approvals",
     "applicable_approvals": "harness.engine.approvals",
+    "default_approvals": "harness.engine.approvals",
     "Approval": "harness.engine.approvals",
     "ApprovalError": "harness.engine.approvals",
     "coverage": "harness.engine.coverage",

@@ -8,6 +8,7 @@ the format; :func:`applicable_approvals` is what the fuzzer uses to approve gene
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -125,6 +126,12 @@ def load_approvals(path: Path | str = DEFAULT_APPROVALS) -> dict[str, Approval]:
             raise ApprovalError(f"{path}: approval {approval.id} is declared twice")
         approvals[approval.id] = approval
     return approvals
+
+
+@functools.cache
+def default_approvals() -> dict[str, Approval]:
+    """The shipped approvals file, read once per process (callers must not modify the mapping)."""
+    return load_approvals(DEFAULT_APPROVALS)
 
 
 def _approval_from(entry: Any, where: str) -> Approval:
@@ -420,7 +427,7 @@ def applicable_approvals(
     Returns:
         The applicable approvals, in file order.
     """
-    approvals = load_approvals() if approvals is None else approvals
+    approvals = default_approvals() if approvals is None else approvals
     ctx = Context(scenario, baseline)
     return [approval for approval in approvals.values() if condition_holds(approval.when, ctx)]
 

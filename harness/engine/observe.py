@@ -132,14 +132,15 @@ def observe(scenario: Scenario, implementation: Implementation, variant: int = 0
                 try:
                     returned = implementation.handler()
                     observation.response = normalise_return(returned)
-                except Exception as error:  # noqa: BLE001 - the handler's exception is what we observe
+                except (Exception, SystemExit) as error:  # noqa: BLE001 - the handler's exception is what we observe
                     observation.exception = describe_exception(error)
                 observation.wall_time_ms = (wall_clock() - started) * 1000
             _record_world(observation, world)
             _record_output(observation, stdout.getvalue(), capture.records)
             _redact(observation, secrets)
     except Exception as error:  # noqa: BLE001 - a harness failure becomes an error outcome, never a crash
-        observation.harness_error = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}"
+        detail = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}"
+        observation.harness_error = scrub_text(detail, known_secrets())
         return observation
     if observation.exception and observation.exception["type"] in HARNESS_EXCEPTIONS:
         observation.harness_error = f"the harness refused a request: {observation.exception['message']}"

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.engine.approvals import Approval, ApprovalError, apply_approvals, load_approvals
+from harness.engine.approvals import Approval, ApprovalError, apply_approvals, default_approvals
 from harness.engine.compare import compare
 from harness.engine.model import (
     APPROVED,
@@ -83,7 +83,7 @@ def run_scenario(
     baseline = _implementation(baseline)
     primary, secondary = baselines or run_baselines(scenario, baseline)
     observed = observe(scenario, _implementation(candidate), PRIMARY)
-    approvals = load_approvals() if approvals is None else approvals
+    approvals = default_approvals() if approvals is None else approvals
     result = evaluate(scenario, primary, [secondary], observed, approvals, automatic)
     if result.status == DIVERGENT and needs_probe(result.unapproved, result.noise, primary):
         probes = [observe(scenario, baseline, variant) for variant in PROBE_VARIANTS]
@@ -219,7 +219,7 @@ def run_scenarios(
     """
     scenarios = list(scenarios)
     baseline, candidate = _implementation(baseline), _implementation(candidate)
-    approvals = load_approvals() if approvals is None else approvals
+    approvals = default_approvals() if approvals is None else approvals
     started = _clock()
     result = RunResult(
         command=command,
