@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 #: One DRS query thread per region, as legacy runs them (the design's 10 would change nothing observable but speed).
 DRS_MAX_WORKERS = 28
 #: Upper bound of concurrent EC2 groups of one account (legacy runs them one at a time).
-EC2_MAX_WORKERS = 16
+EC2_MAX_WORKERS = 32
 #: ``describe_instances`` ids per call.
 EC2_CHUNK_SIZE = 100
 #: Write requests per ``BatchWriteItem`` (the DynamoDB limit, and the size boto3's ``batch_writer`` flushes at).
