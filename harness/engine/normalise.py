@@ -16,8 +16,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
+from harness.aws.attributes import deserialise_attributes
 from harness.aws.calls import MUTATING_OPERATIONS, AwsCall
 
 #: Keys whose values are secrets wherever they appear (STS ``Credentials``, session tokens, passwords...).
@@ -34,7 +33,6 @@ SECRET_ENVIRONMENT = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURIT
 REGION_STATUS_TABLE = "regionStatus"
 _DYNAMODB_VALUE_KEYS = ("Item", "Key", "ExclusiveStartKey", "ExpressionAttributeValues")
 _SALT = secrets.token_bytes(16)
-_deserializer = TypeDeserializer()
 
 
 def fingerprint(value: Any) -> str:
@@ -142,19 +140,6 @@ def normalise_return(value: Any) -> Any:
 def describe_exception(error: BaseException) -> dict[str, str]:
     """``{"type", "message"}`` of an exception the handler raised."""
     return {"type": type(error).__name__, "message": str(error)}
-
-
-def deserialise_attributes(values: dict[str, Any]) -> dict[str, Any]:
-    """A map of DynamoDB ``AttributeValue``s as Python values (``Decimal``, sets and bytes preserved)."""
-    return {key: _deserialise(item) for key, item in values.items()}
-
-
-def _deserialise(item: Any) -> Any:
-    if isinstance(item, dict) and len(item) == 1 and "B" in item and isinstance(item["B"], str):
-        return base64.b64decode(item["B"])
-    if isinstance(item, dict) and len(item) == 1 and "BS" in item:
-        return {base64.b64decode(member) for member in item["BS"]}
-    return _deserializer.deserialize(item)
 
 
 def dynamodb_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from harness.engine.model import Observation
 from harness.engine.normalise import (
     CallSplit,
     describe_exception,
-    deserialise_attributes,
     known_secrets,
     normalise_return,
     redact,
@@ -153,27 +152,7 @@ def _record_world(observation: Observation, world: Any) -> None:
     observation.mutating_calls = split.mutating_calls
     observation.reads = split.reads
     observation.failed_calls = split.failed_calls
-    observation.tables = tables_by_key(table_snapshot(world), world.table_key_names)
-
-
-def table_snapshot(world: Any) -> dict[str, list[dict[str, Any]]]:
-    """Every table's items, read straight from moto's backend (what ``World.table_snapshot`` gives, but without
-    serialising every item through a paginated ``Scan``, which dominates large worlds); falls back to the world's
-    own snapshot if moto's internals are not as expected. A test keeps the two equal.
-    """
-    try:
-        from moto.dynamodb.models import dynamodb_backends
-
-        backend = dynamodb_backends[world.scenario.lambda_account][world.scenario.lambda_region]
-        return {
-            logical: [
-                deserialise_attributes(item.to_json()["Attributes"]) for item in backend.get_table(physical).all_items()
-            ]
-            for logical, physical in world.table_names.items()
-        }
-    except Exception:  # noqa: BLE001 - the slow path is always correct
-        logger.debug("falling back to the world's table snapshot", exc_info=True)
-        return world.table_snapshot()
+    observation.tables = tables_by_key(world.table_snapshot(), world.table_key_names)
 
 
 def _record_output(observation: Observation, stdout: str, records: list[dict[str, str]]) -> None:

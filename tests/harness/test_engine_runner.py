@@ -15,8 +15,7 @@ import legacy.inventory_sync as legacy_module
 from harness.engine.approvals import load_approvals
 from harness.engine.model import APPROVED_DIVERGENCE, DIVERGENT, EQUIVALENT, ERROR, NOISE, Observation
 from harness.engine.noise import needs_probe, split_noise
-from harness.engine.normalise import canonical
-from harness.engine.observe import Implementation, observe, resolve_implementation, table_snapshot
+from harness.engine.observe import Implementation, observe, resolve_implementation
 from harness.engine.runner import evaluate, run_scenario, run_scenarios
 from harness.implementations import ImplementationError
 from harness.scenario import Scenario, scenario_from_dict
@@ -236,17 +235,3 @@ def test_approved_divergence_outcome_needs_every_difference_approved() -> None:
     scenario = scenario_from_dict({"name": "t", "approvals": ["AD-1"]})
     result = evaluate(scenario, baseline, [baseline], candidate, load_approvals())
     assert result.status == APPROVED_DIVERGENCE and not result.stale_approvals
-
-
-def test_the_fast_table_snapshot_equals_the_worlds_own() -> None:
-    scenario = _scenario(
-        accounts=[
-            {"accountId": ACCOUNT, "roleArn": ROLE, "accountName": "n"},
-            {"accountId": "333333333333", "roleArn": None},
-        ],
-        tables={"activeRegions": ["us-east-1"], "regionStatus": [{"region": "eu-west-1", "errorMessage": None}]},
-    )
-    with harness.world.World(scenario) as world:
-        legacy_module.handle_sync_source_server_inventory_legacy()
-        assert canonical(table_snapshot(world)) == canonical(world.table_snapshot())
-        assert [len(rows) for rows in world.table_snapshot().values()] == [2, 2, 2]

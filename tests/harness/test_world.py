@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from harness.aws.drs_fake import NotSupportedByFake, decode_token, encode_token
@@ -291,3 +292,36 @@ def test_region_spread_orders_drs_latency_per_variant():
             model = world._state.latency  # noqa: SLF001 - inspecting the schedule the world derived
             orders.append(sorted(model.rank, key=model.rank.get))
     assert orders[0] == orders[2] != orders[1]
+
+
+def test_table_snapshot_equals_what_a_scan_returns(world_factory):
+    world = world_factory(
+        {
+            "accounts": [
+                {"accountId": TARGET, "roleArn": ROLE, "accountName": "prod"},
+                {"accountId": OTHER, "roleArn": None},
+            ],
+            "tables": {
+                "activeRegions": ["us-east-1"],
+                "regionStatus": [{"region": "eu-west-1", "errorMessage": None, "serverCount": 0}],
+                "inventory": [{"sourceServerArn": "arn:x", "stagingAccountId": TARGET, "disks": [{"bytes": 5}]}],
+            },
+        }
+    )
+    boto3.resource("dynamodb").Table("drs-region-status").put_item(
+        Item={"region": "ap-south-1", "blob": b"\x00\x01", "tags": {"a", "b"}, "nested": {"n": 1, "l": [None, True]}}
+    )
+    client = boto3.client("dynamodb")
+    deserializer = TypeDeserializer()
+    scanned = {}
+    for logical, physical in world.table_names.items():
+        items = [
+            {k: deserializer.deserialize(v) for k, v in item.items()}
+            for page in client.get_paginator("scan").paginate(TableName=physical)
+            for item in page["Items"]
+        ]
+        scanned[logical] = sorted(items, key=repr)
+    snapshot = world.table_snapshot()
+    assert {name: sorted(items, key=repr) for name, items in snapshot.items()} == scanned
+    assert [row["region"] for row in snapshot["regionStatus"]] == ["ap-south-1", "eu-west-1", "us-east-1"]
+    assert snapshot["regionStatus"][0]["blob"] == b"\x00\x01"
