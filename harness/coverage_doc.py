@@ -4,7 +4,7 @@ The page is a pure function of ``scenarios/*.yaml`` (no world is built, so it is
 
 * design error types come from each scenario's DRS faults (:func:`harness.engine.coverage.error_type_of`, the
   derivation the gate uses, except that a ``malformed`` DRS answer is no error at all: botocore's rest-json parser
-  reads a truncated 200 body as an empty page, so the region is ACTIVE - see :func:`fault_error_type`);
+  reads a truncated 200 body as an empty page, so the region is ACTIVE - see :func:`harness.engine.coverage.error_type_of`);
 * legacy failure states come from the scenario's ``legacy-state:<STATE>`` tags - the gate derives states from the
   baseline run instead, and ``tests/harness/test_scenario_library.py`` runs legacy in every scenario with a DRS fault
   to prove each declaration equals what the baseline records;
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.engine.coverage import ERROR_TYPE_LABELS, ERROR_TYPES, LEGACY_STATES, error_type_of
-from harness.scenario import Fault, Scenario
+from harness.scenario import Scenario
 from harness.validation import ScenarioError, load_scenarios
 
 logger = logging.getLogger(__name__)
@@ -133,23 +133,9 @@ def declared_states(scenario: Scenario) -> set[str]:
     return set(tag_values(scenario, STATE_TAG))
 
 
-def fault_error_type(fault: Fault) -> str | None:
-    """The design error type a fault makes the DRS query raise, or ``None`` when it raises nothing.
-
-    As :func:`harness.engine.coverage.error_type_of`, except that a ``malformed`` DRS answer raises nothing (botocore
-    parses the truncated body into an empty page: scenario ``drs-malformed-response-reads-as-empty`` shows legacy
-    records the region ACTIVE) and a ``credentials`` fault raises CredentialRetrievalError, a non-ClientError.
-    """
-    if fault.service == "drs" and fault.effect.kind == "malformed":
-        return None
-    if fault.service == "drs" and fault.effect.kind == "credentials":
-        return "Exception"
-    return error_type_of(fault)
-
-
 def error_types(scenario: Scenario) -> set[str]:
     """The design error types a scenario's DRS faults make the query raise."""
-    return {kind for kind in (fault_error_type(fault) for fault in scenario.faults) if kind}
+    return {kind for kind in (error_type_of(fault) for fault in scenario.faults) if kind}
 
 
 def row_of(scenario: Scenario) -> Row:

@@ -198,10 +198,14 @@ def _no_target_accounts(ctx: Context) -> bool:
     return not ctx.scenario.accounts and not _unset_variables(ctx.scenario)
 
 
+#: Table variables the sync cannot run without; DRS_REGION_STATUS_TABLE is optional (legacy falls back to 28 regions).
+REQUIRED_TABLE_VARIABLES = tuple(variable for variable, _ in TABLES.values() if variable != "DRS_REGION_STATUS_TABLE")
+
+
 def _unset_variables(scenario: Scenario) -> list[str]:
     return [
         variable
-        for variable, _ in TABLES.values()
+        for variable in REQUIRED_TABLE_VARIABLES
         if variable in scenario.environment and not scenario.environment[variable]
     ]
 

@@ -44,13 +44,14 @@ def error_type_of(fault: Fault) -> str | None:
     """The design error type a fault produces, or ``None`` when it is not a DRS failure.
 
     ``error`` faults with one of the six named codes are that type, other codes are ``ClientError``; connection
-    errors, timeouts and malformed responses reach the caller as non-``ClientError`` exceptions.
+    errors, timeouts and credential failures reach the caller as non-``ClientError`` exceptions. A malformed DRS
+    answer raises nothing (botocore reads a cut-off JSON body as an empty page), so it is no error type at all.
     """
     if fault.service != "drs":
         return None
     if fault.effect.kind == "error":
         return fault.effect.code if fault.effect.code in ERROR_TYPES[:6] else "ClientError"
-    if fault.effect.kind in ("connection", "timeout", "malformed"):
+    if fault.effect.kind in ("connection", "timeout", "credentials"):
         return "Exception"
     return None
 
