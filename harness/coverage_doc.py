@@ -3,8 +3,8 @@
 The page is a pure function of ``scenarios/*.yaml`` (no world is built, so it is cheap to regenerate and to check):
 
 * design error types come from each scenario's DRS faults (:func:`harness.engine.coverage.error_type_of`, the
-  derivation the gate uses, except that a ``malformed`` DRS answer is no error at all: botocore's rest-json parser
-  reads a truncated 200 body as an empty page, so the region is ACTIVE - see :func:`harness.engine.coverage.error_type_of`);
+  derivation the gate uses; a ``malformed`` DRS answer is no error at all, since botocore's rest-json parser reads a
+  truncated 200 body as an empty page and the region is ACTIVE);
 * legacy failure states come from the scenario's ``legacy-state:<STATE>`` tags - the gate derives states from the
   baseline run instead, and ``tests/harness/test_scenario_library.py`` runs legacy in every scenario with a DRS fault
   to prove each declaration equals what the baseline records;
