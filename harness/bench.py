@@ -1,6 +1,6 @@
 """The side-by-side benchmark: legacy and refactored, alternately, in identical worlds under a latency model.
 
-Each pair runs legacy then refactored in fresh worlds (world building is not timed), so both see the same machine
+Each pair runs legacy then refactored in fresh worlds (world building is timed apart), so both see the same machine
 load at nearly the same moment; the speed-up is reported pair by pair. Alongside the wall times it reports the
 critical-path lower bound under the latency model (what even a fully parallel sync that makes the same calls must
 wait for), each implementation as a multiple of that bound, the AWS calls each makes and each one's peak memory.
@@ -102,6 +102,7 @@ class Sample:
     seconds: float
     status: Any
     calls: dict[str, int]
+    build_seconds: float = 0.0
 
 
 @dataclass
@@ -115,6 +116,7 @@ class CaseResult:
     calls: dict[str, dict[str, int]] = field(default_factory=dict)
     peak_mib: dict[str, float] = field(default_factory=dict)
     statuses: dict[str, Any] = field(default_factory=dict)
+    build_seconds: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Medians, ratios and multiples of the bound, ready for JSON and Markdown."""
@@ -129,11 +131,14 @@ class CaseResult:
             "bound_s": round(self.bound_seconds, 3),
             "legacy_x_bound": round(legacy / self.bound_seconds, 2) if self.bound_seconds else None,
             "refactored_x_bound": round(refactored / self.bound_seconds, 2) if self.bound_seconds else None,
+            "world_build_median_s": round(statistics.median(self.build_seconds), 2) if self.build_seconds else None,
         }
 
 
 def _run(scenario: Scenario, name: str, handler: Handler, trace_memory: bool = False) -> tuple[Sample, float]:
+    building = wall_clock()
     with World(scenario) as world:
+        built = wall_clock() - building
         if trace_memory:
             tracemalloc.start()
         start = wall_clock()
@@ -148,7 +153,7 @@ def _run(scenario: Scenario, name: str, handler: Handler, trace_memory: bool = F
             peak = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
         calls = Counter(f"{c.service}:{c.operation}" for c in world.calls)
-    return Sample(name, seconds, status, dict(sorted(calls.items()))), peak
+    return Sample(name, seconds, status, dict(sorted(calls.items())), built), peak
 
 
 def run_case(scenario: Scenario, implementations: list[tuple[str, Handler]], pairs: int) -> CaseResult:
@@ -159,6 +164,7 @@ def run_case(scenario: Scenario, implementations: list[tuple[str, Handler]], pai
         first, _ = _run(scenario, base_name, base)
         second, _ = _run(scenario, cand_name, cand)
         result.pairs.append((first.seconds, second.seconds))
+        result.build_seconds.extend((first.build_seconds, second.build_seconds))
         logger.info(
             "%s pair %d: %s %.3fs, %s %.3fs",
             scenario.name,
@@ -187,8 +193,8 @@ def markdown_table(results: list[CaseResult], latency: dict[str, float], pairs: 
         "wall time (world building excluded); speed-up is legacy / refactored per pair (median, range).",
         "",
         "| world | legacy (s) | refactored (s) | speed-up | critical path (s) | legacy / bound | refactored / bound "
-        "| AWS calls legacy / refactored | peak MiB legacy / refactored |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| AWS calls legacy / refactored | peak MiB legacy / refactored | world build (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         s = result.summary()
@@ -199,7 +205,7 @@ def markdown_table(results: list[CaseResult], latency: dict[str, float], pairs: 
             f"| {result.name} | {s['legacy_median_s']:.2f} | {s['refactored_median_s']:.2f} "
             f"| {_times(s['speedup_median'])} ({min(spread):.2f}-{max(spread):.2f}) | {s['bound_s']:.2f} "
             f"| {_times(s['legacy_x_bound'])} | {_times(s['refactored_x_bound'])} | {calls[0]} / {calls[1]} "
-            f"| {peaks[0]:.0f} / {peaks[1]:.0f} |"
+            f"| {peaks[0]:.0f} / {peaks[1]:.0f} | {s['world_build_median_s']:.2f} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -65,6 +65,7 @@ def test_run_bench_writes_json_and_markdown(tmp_path, monkeypatch):
     assert all(peak > 0 for peak in world["peak_mib"].values())
     table = (tmp_path / "bench.md").read_text()
     assert "| 1-account-28-regions |" in table and "critical path" in table and "n/a" in table
+    assert world["world_build_median_s"] > 0 and "world build (s)" in table
     assert results[0].bound_seconds == 0
 
 
