@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -67,6 +68,10 @@ THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"}
 )
 SUCCESS_MESSAGE = "Source server inventory sync complete"
+#: Most operands DynamoDB accepts in one ``IN`` comparison (the cleanup scan selects up to this many accounts).
+MAX_IN_OPERANDS = 100
+#: Attributes the cleanup reads of a record, when one scan selects several accounts.
+CLEANUP_PROJECTION = "sourceServerArn, stagingAccountId, sourceAccountId, replicationRegion, sourceServerID"
 #: EC2 details copied into ``networkConfig``.
 _NETWORK_KEYS = ("vpcId", "subnetId", "privateIp", "securityGroups", "instanceProfile")
 
@@ -616,18 +621,32 @@ def write_inventory_to_dynamodb(servers: list[DiscoveredServer], timestamp: str 
 # -- 6. stale cleanup ------------------------------------------------------------------------------------------------
 
 
-def _stale_candidates(account_id: str, table: Any) -> Iterator[dict[str, Any]]:
-    """Every inventory item of an account (legacy's filtered scan, following ``LastEvaluatedKey``)."""
-    scan_kwargs: dict[str, Any] = {
-        "FilterExpression": "sourceAccountId = :acct_id",
-        "ExpressionAttributeValues": {":acct_id": account_id},
+def _cleanup_filter(account_ids: list[str]) -> dict[str, Any]:
+    """The scan selecting the records of some accounts: legacy's own request for one account; for several, one
+    filter for all of them, reading only the attributes the cleanup uses."""
+    if len(account_ids) == 1:
+        return {
+            "FilterExpression": "sourceAccountId = :acct_id",
+            "ExpressionAttributeValues": {":acct_id": account_ids[0]},
+        }
+    values = {f":acct_{index}": account_id for index, account_id in enumerate(account_ids)}
+    return {
+        "FilterExpression": f"sourceAccountId IN ({', '.join(values)})",
+        "ExpressionAttributeValues": values,
+        "ProjectionExpression": CLEANUP_PROJECTION,
     }
-    while True:
-        page = table.scan(**scan_kwargs)
-        yield from page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        scan_kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _records_of(account_ids: list[str], table: Any) -> Iterator[dict[str, Any]]:
+    """Every inventory record of the accounts: one filtered scan (per 100 accounts), following ``LastEvaluatedKey``."""
+    for start in range(0, len(account_ids), MAX_IN_OPERANDS):
+        scan_kwargs = _cleanup_filter(account_ids[start : start + MAX_IN_OPERANDS])
+        while True:
+            page = table.scan(**scan_kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                break
+            scan_kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def synced_keys(synced: AccountSync) -> set[tuple[str, str]]:
@@ -641,16 +660,25 @@ def synced_keys(synced: AccountSync) -> set[tuple[str, str]]:
     }
 
 
-def delete_stale_records(synced: AccountSync, keep: set[tuple[str, str]]) -> int:
-    """Delete an account's records whose server was not found this run, in regions scanned successfully (AD-2).
+def _is_stale(record: dict[str, Any], regions: dict[str, set[str]], keep: set[tuple[str, str]]) -> bool:
+    """Whether a record's region was scanned successfully for its account and its server was not found (AD-2)."""
+    region = record.get("replicationRegion")
+    scanned = regions.get(record.get("sourceAccountId"), set())
+    key = (record.get("sourceServerArn"), record.get("stagingAccountId"))
+    return isinstance(region, str) and region in scanned and key not in keep
 
-    Legacy's filtered scan (``sourceAccountId = :acct_id``, following ``LastEvaluatedKey``) lists the account's
-    records; one is deleted only when its ``replicationRegion`` was scanned successfully (``ACTIVE`` or
-    ``NOT_INITIALIZED``) for this account in this run and its key is not in ``keep``.
+
+def delete_stale_records(results: list[AccountSync]) -> int:
+    """Delete the processed accounts' records whose server was not found this run, in regions scanned successfully.
+
+    AD-2: per processed account (never a skipped one), a record is deleted only when its ``replicationRegion`` was
+    scanned successfully (``ACTIVE`` or ``NOT_INITIALIZED``) for that account in this run and its key is not among
+    the keys of the servers found this run (by any account). The records are listed with legacy's filtered scan
+    (``sourceAccountId = :acct_id``, following ``LastEvaluatedKey``); with several accounts one scan selects them
+    all (``sourceAccountId IN (...)``), so the table is read once rather than once per account.
 
     Args:
-        synced: The account's sync result.
-        keep: Keys of every server found this run, by any account (a record written this run is never stale).
+        results: The processed accounts, in account order.
 
     Returns:
         How many records were deleted (delete failures are logged).
@@ -658,26 +686,29 @@ def delete_stale_records(synced: AccountSync, keep: set[tuple[str, str]]) -> int
     Raises:
         ClientError: The scan failed (as legacy's does).
     """
-    account_id = synced.account_id
+    if not results:
+        return 0
+    keep: set[tuple[str, str]] = set().union(*(synced_keys(result) for result in results))
+    regions = {result.account_id: {scan.region for scan in result.scans if scan.succeeded} for result in results}
     table = get_source_server_inventory_table()
-    regions = {scan.region for scan in synced.scans if scan.succeeded}
-    logger.info(f"Cleaning up stale records for account {account_id}", extra={"accountId": account_id})
-    deleted = 0
-    for existing in _stale_candidates(account_id, table):
-        key = (existing.get("sourceServerArn"), existing.get("stagingAccountId"))
-        if key in keep or existing.get("replicationRegion") not in regions:
+    logger.info("Cleaning up stale records", extra={"accountIds": list(regions)})
+    deleted: Counter[str] = Counter()
+    for record in _records_of(list(regions), table):
+        if not _is_stale(record, regions, keep):
             continue
         try:
             table.delete_item(
-                Key={"sourceServerArn": existing["sourceServerArn"], "stagingAccountId": existing["stagingAccountId"]}
+                Key={"sourceServerArn": record["sourceServerArn"], "stagingAccountId": record["stagingAccountId"]}
             )
-            deleted += 1
+            deleted[record["sourceAccountId"]] += 1
         except Exception as e:
-            record_id = existing.get("sourceServerID", "?")
-            logger.error(f"Error deleting stale record {record_id}: {e}", extra={"accountId": account_id})
-    if deleted:
-        logger.info(f"Deleted {deleted} stale records for account {account_id}", extra={"accountId": account_id})
-    return deleted
+            record_id = record.get("sourceServerID", "?")
+            logger.error(
+                f"Error deleting stale record {record_id}: {e}", extra={"accountId": record["sourceAccountId"]}
+            )
+    for account_id, count in deleted.items():
+        logger.info(f"Deleted {count} stale records for account {account_id}", extra={"accountId": account_id})
+    return sum(deleted.values())
 
 
 # -- orchestration ---------------------------------------------------------------------------------------------------
@@ -720,8 +751,7 @@ def handle_sync_source_server_inventory_refactored() -> dict[str, Any]:
         return response(500, {"error": str(e)})
     logger.info("Active region filtering", extra={"regionsScanned": len(active_regions)})
     results = [r for r in (sync_account(a, active_regions, timestamp) for a in accounts) if r is not None]
-    keep = set().union(*(synced_keys(result) for result in results))
-    stale_deleted = sum(delete_stale_records(result, keep) for result in results)
+    stale_deleted = delete_stale_records(results)
     body = {
         "message": SUCCESS_MESSAGE,
         "totalSynced": sum(result.synced for result in results),

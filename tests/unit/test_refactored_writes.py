@@ -258,15 +258,17 @@ def test_write_of_nothing_makes_no_call(world_factory):
 # -- stale cleanup (AD-2) --------------------------------------------------------------------------------------------
 
 
-def record(arn: str, account: str = TARGET, region: str | None = "us-east-1", **extra: Any) -> dict[str, Any]:
+def record(arn: str, account: str = TARGET, region: Any = "us-east-1", **extra: Any) -> dict[str, Any]:
     row = {"sourceServerArn": arn, "stagingAccountId": account, "sourceAccountId": account, "sourceServerID": arn}
     if region is not None:
         row["replicationRegion"] = region
     return {**row, **extra}
 
 
-def account_sync(scans: list[RegionScan], found: list[DiscoveredServer] | None = None) -> AccountSync:
-    return AccountSync(TARGET, found or [], scans, 0, 0)
+def account_sync(
+    scans: list[RegionScan], found: list[DiscoveredServer] | None = None, account: str = TARGET
+) -> AccountSync:
+    return AccountSync(account, found or [], scans, 0, 0)
 
 
 SCANS = [
@@ -274,6 +276,14 @@ SCANS = [
     RegionScan("eu-west-1", "THROTTLED"),
     RegionScan("sa-east-1", "NOT_INITIALIZED"),
 ]
+
+
+def legacy_scan(account: str) -> dict[str, Any]:
+    return {
+        "TableName": INVENTORY,
+        "FilterExpression": "sourceAccountId = :acct_id",
+        "ExpressionAttributeValues": {":acct_id": {"S": account}},
+    }
 
 
 def test_cleanup_deletes_only_unsynced_records_of_successfully_scanned_regions(world_factory):
@@ -286,39 +296,71 @@ def test_cleanup_deletes_only_unsynced_records_of_successfully_scanned_regions(w
                     record("kept-throttled", region="eu-west-1"),
                     record("kept-inactive", region="ap-south-1"),
                     record("kept-no-region", region=None),
+                    record("kept-odd-region", region=["us-east-1"]),
                     record("kept-other-account", account=OTHER),
                     record("kept-synced"),
                 ]
             }
         }
     )
-    deleted = delete_stale_records(account_sync(SCANS), {("kept-synced", TARGET)})
-    assert deleted == 2
+    found = [DiscoveredServer({"arn": "kept-synced"}, TARGET, "us-east-1")]
+    assert delete_stale_records([account_sync(SCANS, found)]) == 2
     assert sorted(r["sourceServerArn"] for r in inventory(world)) == [
         "kept-inactive",
         "kept-no-region",
+        "kept-odd-region",
         "kept-other-account",
         "kept-synced",
         "kept-throttled",
     ]
-    scans = calls_of(world, "Scan")
-    assert [c.params for c in scans] == [
-        {
-            "TableName": INVENTORY,
-            "FilterExpression": "sourceAccountId = :acct_id",
-            "ExpressionAttributeValues": {":acct_id": {"S": TARGET}},
-        }
-    ]
+    assert [c.params for c in calls_of(world, "Scan")] == [legacy_scan(TARGET)]  # one account: legacy's own scan
     assert sorted(c.params["Key"]["sourceServerArn"]["S"] for c in calls_of(world, "DeleteItem")) == [
         "stale-active",
         "stale-uninitialised",
     ]
 
 
+def test_cleanup_of_several_accounts_reads_the_table_once_and_applies_each_accounts_regions(world_factory):
+    world = world_factory(
+        {
+            "tables": {
+                "inventory": [
+                    record("t-stale"),
+                    record("t-kept", region="eu-west-1"),
+                    record("o-stale", account=OTHER, region="eu-west-1"),
+                    record("o-kept", account=OTHER),
+                    record("third", account="444444444444"),
+                ]
+            }
+        }
+    )
+    other = account_sync([RegionScan("eu-west-1", "ACTIVE"), RegionScan("us-east-1", "ERROR")], account=OTHER)
+    assert delete_stale_records([account_sync(SCANS), other]) == 2
+    assert sorted(r["sourceServerArn"] for r in inventory(world)) == ["o-kept", "t-kept", "third"]
+    (scan,) = calls_of(world, "Scan")
+    assert scan.params["FilterExpression"] == "sourceAccountId IN (:acct_0, :acct_1)"
+    assert scan.params["ExpressionAttributeValues"] == {":acct_0": {"S": TARGET}, ":acct_1": {"S": OTHER}}
+    assert scan.params["ProjectionExpression"] == sync.CLEANUP_PROJECTION
+
+
+def test_cleanup_selects_at_most_100_accounts_per_scan(world_factory):
+    world = world_factory({"tables": {"inventory": [record("stale-last", account="300000000100")]}})
+    results = [account_sync(SCANS, account=f"{300000000000 + n:012d}") for n in range(101)]
+    assert delete_stale_records(results) == 1
+    scans = calls_of(world, "Scan")
+    assert [len(c.params["ExpressionAttributeValues"]) for c in scans] == [100, 1]
+    assert scans[1].params == legacy_scan("300000000100")
+
+
+def test_cleanup_of_no_account_reads_nothing(world_factory):
+    world = world_factory({"tables": {"inventory": [record("stale")]}})
+    assert delete_stale_records([]) == 0 and world.calls == []
+
+
 def test_cleanup_follows_last_evaluated_key(world_factory):
     padding = "x" * 50_000
     world = world_factory({"tables": {"inventory": [record(f"stale-{n:02d}", pad=padding) for n in range(30)]}})
-    assert delete_stale_records(account_sync(SCANS), set()) == 30
+    assert delete_stale_records([account_sync(SCANS)]) == 30
     scans = calls_of(world, "Scan")
     assert len(scans) >= 2 and "ExclusiveStartKey" in scans[1].params
     assert inventory(world) == []
@@ -332,7 +374,7 @@ def test_cleanup_logs_delete_failures_without_counting_them(world_factory, caplo
         }
     )
     with caplog.at_level(logging.ERROR):
-        assert delete_stale_records(account_sync(SCANS), set()) == 0
+        assert delete_stale_records([account_sync(SCANS)]) == 0
     assert "Error deleting stale record stale-1" in caplog.text
 
 
@@ -341,7 +383,7 @@ def test_cleanup_scan_failure_raises_as_legacy(world_factory):
         {"faults": [{"service": "dynamodb", "operation": "Scan", "effect": {"code": "AccessDeniedException"}}]}
     )
     with pytest.raises(ClientError):
-        delete_stale_records(account_sync(SCANS), set())
+        delete_stale_records([account_sync(SCANS)])
 
 
 def test_synced_keys_are_built_as_legacy_builds_them():
