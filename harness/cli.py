@@ -143,6 +143,23 @@ def gate_command(args: argparse.Namespace) -> int:
     return gate(args)
 
 
+# ---------------------------------------------------------------------------------------------------------- fuzz
+
+
+def _fuzz_arguments(parser: argparse.ArgumentParser) -> None:
+    from harness.fuzz.command import fuzz_arguments
+
+    fuzz_arguments(parser)
+
+
+@command("fuzz", "generated worlds through baseline and candidate; exit 1 on an unapproved divergence", _fuzz_arguments)
+def fuzz_command(args: argparse.Namespace) -> int:
+    """Fuzz the candidate against the baseline with Hypothesis; see :mod:`harness.fuzz.command`."""
+    from harness.fuzz.command import fuzz
+
+    return fuzz(args)
+
+
 # --------------------------------------------------------------------------------------------------------- bench
 
 

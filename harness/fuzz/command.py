@@ -1,0 +1,144 @@
+"""``python -m harness fuzz``: argument declarations and the handler.
+
+Exit codes: 0 when no example diverged without an approval covering it, 1 when one did (or the harness failed on a
+generated world: the shrunk example is written out either way), 2 on bad input (a non-positive example count, an
+unknown implementation, a malformed approvals file). Progress goes to stderr, one line per engine run; the summary,
+the failing example's differences and its scenario file go to stdout.
+
+This module only imports ``argparse`` at load time; Hypothesis and the engine are imported when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SAVE_DIR = "reports/fuzz"
+_SHOWN_DIFFERENCES = 10
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def fuzz_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``fuzz``."""
+    parser.add_argument("--examples", type=_positive, default=100, help="examples to generate (default: 100)")
+    parser.add_argument(
+        "--seed", type=_seed, default=0, help="seed: the same seed gives the same examples (default: 0)"
+    )
+    parser.add_argument(
+        "--save-failures",
+        type=Path,
+        default=Path(DEFAULT_SAVE_DIR),
+        metavar="DIR",
+        help=f"where the shrunk failing example is written as a scenario file (default: {DEFAULT_SAVE_DIR}/)",
+    )
+    parser.add_argument("--baseline", default="legacy", help="reference implementation (default: legacy)")
+    parser.add_argument(
+        "--candidate",
+        default="refactored",
+        help="implementation judged: legacy, refactored or package.module:function (default: refactored)",
+    )
+    parser.add_argument("--approvals", type=Path, help="approvals file (default: harness/approvals.yaml)")
+    parser.add_argument(
+        "--shrink-budget",
+        type=_positive,
+        default=150,
+        help="engine runs allowed while shrinking a failing example (default: 150)",
+    )
+
+
+def fuzz(args: argparse.Namespace) -> int:
+    """Run the fuzzer; exit 0 when nothing unapproved diverged, 1 when something did, 2 on bad input."""
+    from harness.cli import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, write_line
+    from harness.engine.approvals import DEFAULT_APPROVALS, ApprovalError, load_approvals
+    from harness.fuzz.runner import FuzzOptions
+    from harness.fuzz.runner import fuzz as run_fuzz
+    from harness.implementations import ImplementationError, resolve
+
+    try:
+        for name in (args.baseline, args.candidate):
+            resolve(name)
+        approvals = load_approvals(args.approvals or DEFAULT_APPROVALS)
+    except (ImplementationError, ApprovalError) as error:
+        write_line(sys.stderr, f"error: {error}")
+        return EXIT_BAD_INPUT
+    options = FuzzOptions(
+        examples=args.examples,
+        seed=args.seed,
+        baseline=args.baseline,
+        candidate=args.candidate,
+        save_dir=args.save_failures,
+        shrink_budget=args.shrink_budget,
+        approvals=approvals,
+    )
+    write_line(
+        sys.stderr,
+        f"fuzz: {args.examples} example(s), seed {args.seed}, baseline {args.baseline}, candidate {args.candidate}",
+    )
+    report = run_fuzz(options, progress=lambda record: _progress(record, args.examples, args.shrink_budget))
+    _summary(report, write_line)
+    return EXIT_NO_GO if report.found else EXIT_OK
+
+
+def _progress(record: Any, examples: int, shrink_budget: int) -> None:
+    if record.phase == "shrink":
+        where = f"[shrink {record.number}/{shrink_budget}]"
+    else:
+        where = f"[{record.number}/{examples}]"
+    approved = f" ({', '.join(record.approvals)})" if record.approvals else ""
+    sys.stderr.write(f"{where} {record.status}{approved} ({record.duration_s:.1f}s): {record.summary}\n")
+    if record.phase != "shrink":
+        for difference in record.result.unapproved[:3]:
+            sys.stderr.write(f"    {difference.describe()}\n")
+    sys.stderr.flush()
+
+
+def _summary(report: Any, write_line: Any) -> None:
+    from harness.fuzz.writer import reproduce_command
+
+    stream = sys.stdout
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items()))
+    approvals = ", ".join(f"{approval} in {n}" for approval, n in sorted(report.approvals_applied.items()))
+    write_line(
+        stream,
+        f"fuzz seed {report.options.seed}: {report.examples_run} distinct example(s) judged: {counts or 'none'}"
+        f" ({report.duration_s:.1f}s)",
+    )
+    if approvals:
+        write_line(stream, f"  approvals applied: {approvals}")
+    if not report.found:
+        write_line(stream, "OK: no unapproved divergence")
+        return
+    failure = report.failure
+    write_line(stream, f"FAILED: {failure.status} example, shrunk in {report.shrink_runs} engine run(s)")
+    for message in failure.errors:
+        write_line(stream, f"  error: {message.splitlines()[0]}")
+    for difference in failure.unapproved[:_SHOWN_DIFFERENCES]:
+        write_line(stream, f"  {difference.describe()}")
+    if len(failure.unapproved) > _SHOWN_DIFFERENCES:
+        write_line(stream, f"  ... and {len(failure.unapproved) - _SHOWN_DIFFERENCES} more difference(s)")
+    if report.failure_path is not None:
+        reproduced = "reproduces" if report.reproduced else "DOES NOT reproduce (timing?)"
+        write_line(stream, f"  scenario written: {report.failure_path} ({reproduced} with `python -m harness run`)")
+        command = reproduce_command(report.failure_path, report.options.baseline, report.options.candidate)
+        write_line(stream, f"  reproduce: {command}")
