@@ -1,8 +1,8 @@
 """Account identity, role assumption and the DRS/EC2 client construction production uses.
 
 Clients are built exactly the way the legacy inventory sync builds them (``boto3.client`` on the default session,
-the shared botocore :data:`AWS_CLIENT_CONFIG`, explicit credential keyword arguments only when credentials are
-given), so code using these helpers makes the same AWS calls as legacy.
+a botocore ``Config`` from :func:`aws_client_config`, explicit credential keyword arguments only when credentials
+are given), so code using these helpers makes the same AWS calls as legacy.
 """
 
 from __future__ import annotations
@@ -12,10 +12,17 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-#: Timeouts and retry setting production uses for DRS and EC2. Note: botocore reads ``max_attempts`` as the number of
-#: *retries*: ``max_attempts: 1`` becomes ``total_max_attempts=2`` (one retry, in the default "standard" retry mode),
-#: not "no retry".
-AWS_CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
+
+def aws_client_config() -> Config:
+    """The timeouts and retry setting production uses for DRS and EC2, as a new ``Config`` for each client.
+
+    A fresh object per client, as legacy builds it inline: botocore rewrites the ``retries`` dict of the ``Config``
+    it is given (``max_attempts: 1`` becomes ``total_max_attempts: 2`` and a mode), so one shared instance would
+    not keep the value it was declared with. Note: botocore reads ``max_attempts`` as the number of *retries*:
+    ``max_attempts: 1`` is one retry (two attempts, in the default "standard" retry mode), not "no retry".
+    """
+    return Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
+
 
 #: Default lifetime of assumed-role credentials, in seconds.
 DEFAULT_DURATION_SECONDS = 900
@@ -91,12 +98,12 @@ def _create_client(service: str, region: str, credentials: dict[str, Any] | None
         return boto3.client(
             service,
             region_name=region,
-            config=AWS_CLIENT_CONFIG,
+            config=aws_client_config(),
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
         )
-    return boto3.client(service, region_name=region, config=AWS_CLIENT_CONFIG)
+    return boto3.client(service, region_name=region, config=aws_client_config())
 
 
 def create_drs_client(region: str, credentials: dict[str, Any] | None = None) -> Any:
@@ -107,7 +114,7 @@ def create_drs_client(region: str, credentials: dict[str, Any] | None = None) ->
         credentials: STS ``Credentials``; ``None`` (or empty) uses the Lambda's own credentials.
 
     Returns:
-        A botocore DRS client with :data:`AWS_CLIENT_CONFIG`.
+        A botocore DRS client with :func:`aws_client_config`.
     """
     return _create_client("drs", region, credentials)
 
@@ -120,6 +127,6 @@ def create_ec2_client(region: str, credentials: dict[str, Any] | None = None) ->
         credentials: STS ``Credentials``; ``None`` (or empty) uses the Lambda's own credentials.
 
     Returns:
-        A botocore EC2 client with :data:`AWS_CLIENT_CONFIG`.
+        A botocore EC2 client with :func:`aws_client_config`.
     """
     return _create_client("ec2", region, credentials)

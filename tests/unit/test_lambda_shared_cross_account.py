@@ -9,8 +9,8 @@ from harness.scenario import scenario_from_dict
 from harness.world import World
 from lambda_shared import cross_account
 from lambda_shared.cross_account import (
-    AWS_CLIENT_CONFIG,
     assume_role_credentials,
+    aws_client_config,
     create_drs_client,
     create_ec2_client,
     get_cross_account_session,
@@ -90,9 +90,19 @@ def test_cross_account_session_acts_as_the_target_account() -> None:
 
 
 def test_client_config_is_production_s() -> None:
-    assert AWS_CLIENT_CONFIG.connect_timeout == 5
-    assert AWS_CLIENT_CONFIG.read_timeout == 10
-    assert AWS_CLIENT_CONFIG.retries == {"max_attempts": 1}
+    config = aws_client_config()
+    assert config.connect_timeout == 5
+    assert config.read_timeout == 10
+    assert config.retries == {"max_attempts": 1}
+
+
+def test_client_config_survives_client_creation() -> None:
+    # botocore rewrites the retries dict of the Config a client is built with; a shared instance would change.
+    with _world():
+        client = create_drs_client("us-east-1")
+        assert client.meta.config.retries == {"total_max_attempts": 2, "mode": "standard"}
+        assert aws_client_config().retries == {"max_attempts": 1}
+        assert aws_client_config() is not aws_client_config()
 
 
 def test_drs_client_uses_own_credentials_without_credentials() -> None:
