@@ -391,8 +391,20 @@ def _inventory_keys_deleted(observation: Observation) -> list[tuple[Any, Any]]:
     return keys
 
 
+def _raises_only_as_baseline(ctx: Context) -> bool:
+    """The candidate raises nothing, or exactly what the baseline raised (an approval must not add a crash)."""
+    candidate = ctx.candidate
+    if candidate is None:
+        return False
+    if candidate.exception is None or (ctx.baseline is not None and candidate.exception == ctx.baseline.exception):
+        return True
+    ctx.notes.append(f"candidate raised {candidate.exception['type']} where the baseline did not raise the same")
+    return False
+
+
 CHECKS: dict[str, Callable[[Context], bool]] = {
     "no_writes": _no_writes,
+    "raises_only_as_baseline": _raises_only_as_baseline,
     "synced_equals_persisted": _synced_equals_persisted,
     "error_names_unset_variable": _error_names_unset_variable,
     "deletes_only_scanned_regions": _deletes_only_scanned_regions,

@@ -194,6 +194,40 @@ def test_ad2_rejects_deleting_a_record_of_a_failed_region(approvals: dict) -> No
     assert any("did not scan successfully" in note for note in uses["AD-2"].notes)
 
 
+def _scan(account: str) -> dict[str, Any]:
+    return {
+        "service": "dynamodb",
+        "operation": "Scan",
+        "account": "111111111111",
+        "region": "us-east-1",
+        "table": "inventory",
+        "params": {
+            "FilterExpression": "sourceAccountId = :acct_id",
+            "ExpressionAttributeValues": {":acct_id": account},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("candidate_exception", "approved"),
+    [
+        ({"type": "EndpointConnectionError", "message": "Could not connect"}, True),  # the same crash as legacy
+        ({"type": "KeyError", "message": "'x'"}, False),  # a crash of its own: never approved
+    ],
+)
+def test_ad2_approves_a_different_cleanup_scan_only_when_the_candidate_raises_as_legacy(
+    approvals: dict, candidate_exception: dict[str, str], approved: bool
+) -> None:
+    scenario = _scenario(accounts=[{"accountId": ACCOUNT}, {"accountId": "333333333333"}], approvals=["AD-2"])
+    crash = {"type": "EndpointConnectionError", "message": "Could not connect"}
+    baseline = _obs(exception=crash, reads=[_scan("333333333333")])
+    candidate = _obs(exception=candidate_exception, reads=[_scan(ACCOUNT)])
+    differences, uses = _judge(scenario, baseline, candidate, approvals)
+    read_differences = [d for d in differences if d.section == "reads"]
+    assert read_differences and all((d.status == APPROVED) is approved for d in read_differences)
+    assert uses["AD-2"].candidate_ok is approved
+
+
 def test_ad3_requires_synced_to_equal_what_was_persisted(approvals: dict) -> None:
     fault = {"service": "dynamodb", "table": "inventory", "effect": {"kind": "error", "code": "ThrottlingException"}}
     scenario = _scenario(faults=[fault], approvals=["AD-3"])
