@@ -150,8 +150,9 @@ class Latency:
     Attributes:
         services: Milliseconds per call, by service.
         operations: Milliseconds per call by ``service:Operation``; overrides ``services``.
-        region_spread_ms: Extra DRS latency spread over the active regions in a seeded order, so that
-            completion order is deterministic (0 leaves it to the scheduler).
+        region_spread_ms: Extra DRS latency spread over the active regions in a seeded order (another order per
+            run variant). It makes regions *tend* to complete in that order; threads start at different moments,
+            so it is no guarantee, and the engine's noise rules never rely on it.
         backoff_scale: Fraction of botocore's retry back-off that is really slept (the attempts still happen).
     """
 
