@@ -119,3 +119,9 @@ def test_bench_latency_option_is_validated(capsys):
         main(["bench", "--latency", "drs=fast"])
     assert exit_info.value.code == 2
     assert "must be a number of milliseconds" in capsys.readouterr().err
+
+
+def test_the_code_under_test_prints_nothing_into_the_bench_output(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("harness.bench.bench_cases", lambda latency: {"small": _small_world()})
+    run_bench(tmp_path, pairs=1, cases=["small"], latency=ZERO_LATENCY, candidate="legacy")
+    assert "Starting source server inventory sync" not in capsys.readouterr().out
