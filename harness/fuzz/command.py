@@ -126,6 +126,9 @@ def _summary(report: Any, write_line: Any) -> None:
     )
     if approvals:
         write_line(stream, f"  approvals applied: {approvals}")
+    if report.features:
+        features = ", ".join(f"{feature} {n}" for feature, n in sorted(report.features.items()))
+        write_line(stream, f"  worlds with: {features}")
     if not report.found:
         write_line(stream, "OK: no unapproved divergence")
         return

@@ -32,7 +32,7 @@ from harness.engine.approvals import Approval, applicable_approvals, load_approv
 from harness.engine.model import DIVERGENT, ERROR, OUTCOMES, ScenarioResult
 from harness.engine.observe import Implementation, observe, resolve_implementation
 from harness.engine.runner import PRIMARY, SECONDARY, evaluate, run_scenario
-from harness.fuzz.strategies import scenario_documents
+from harness.fuzz.strategies import active_regions, scenario_documents
 from harness.fuzz.writer import write_failure
 from harness.validation import document_scenario, load_scenario
 from harness.world import wall_clock
@@ -174,7 +174,7 @@ def world_features(doc: dict[str, Any]) -> list[str]:
     features += ["account-without-role-arn" for a in accounts if not a.get("roleArn")]
     tables = doc.get("tables", {})
     features += ["stale-records"] if tables.get("inventory") else []
-    features += ["all-regions-scan"] if not tables.get("activeRegions") else []
+    features += ["all-regions-scan"] if not active_regions(tables) else []
     features += ["table-variable-unset"] if doc.get("environment") else []
     features += ["no-target-accounts"] if not accounts else []
     items = [item.get("drs", {}) for group in doc.get("servers", []) for item in group.get("items", [])]
@@ -187,7 +187,7 @@ def describe_world(doc: dict[str, Any]) -> str:
     """One line: accounts, active regions, servers and fault rules of a generated world."""
     groups = doc.get("servers", [])
     servers = sum(group.get("count", 0) + len(group.get("items", [])) for group in groups)
-    active = doc.get("tables", {}).get("activeRegions") or ["all 28"]
+    active = active_regions(doc.get("tables", {})) or ["all 28"]
     faults = ", ".join(f"{f['service']}:{f['effect'].get('kind', 'error')}" for f in doc.get("faults", []))
     return f"{len(doc.get('accounts', []))} account(s), regions {'/'.join(active)}, {servers} server(s)" + (
         f", faults {faults}" if faults else ""

@@ -533,13 +533,20 @@ def explicit_servers(groups: list[dict[str, Any]]) -> tuple[tuple[str, str, str]
     )
 
 
+def active_regions(world_tables: dict[str, Any]) -> list[str]:
+    """The regions the region-status rows make active: ``activeRegions``, then explicit rows replacing theirs."""
+    counts = {region: 1 for region in world_tables.get("activeRegions", [])}
+    counts.update({row["region"]: row.get("serverCount", 0) for row in world_tables.get("regionStatus", [])})
+    return [region for region, count in counts.items() if count > 0]
+
+
 def may_scan_all_regions(doc: dict[str, Any]) -> bool:
     """Whether legacy may fall back to scanning all 28 regions in this world (LB-2).
 
     It does when no region is active, when the region-status variable is unset, and when a fault may break the
     region-status scan.
     """
-    if not doc.get("tables", {}).get("activeRegions"):
+    if not active_regions(doc.get("tables", {})):
         return True
     if "DRS_REGION_STATUS_TABLE" in doc.get("environment", {}):
         return True

@@ -27,6 +27,7 @@ from harness.fuzz.strategies import (
     SEQUENTIAL_TABLE_OPERATIONS,
     SESSION_NAMES,
     UNKNOWN_INSTANCE_IDS,
+    active_regions,
     drs_faults,
     dynamodb_faults,
     ec2_faults,
@@ -251,6 +252,9 @@ FEATURES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "a stale record": lambda d: _records(d)[1] > 0,
     "a record matching a server": lambda d: _records(d)[0] > 0,
     "all 28 regions scanned": lambda d: not d.get("tables", {}).get("activeRegions"),
+    "every listed active region switched off by its row": lambda d: (
+        bool(d.get("tables", {}).get("activeRegions")) and not active_regions(d["tables"])
+    ),
     "three active regions": lambda d: len(d.get("tables", {}).get("activeRegions", [])) == 3,
     "an inactive region-status row": lambda d: any(
         r["serverCount"] == 0 for r in d.get("tables", {}).get("regionStatus", [])
