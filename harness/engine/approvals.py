@@ -194,8 +194,20 @@ def _check_condition(condition: Any, where: str) -> None:
 # -- conditions (when) -------------------------------------------------------------------------------------------
 
 
+#: What legacy raises when its account loop ran zero times (LB-9: ``acct_id`` is unbound in the cleanup).
+_ZERO_ACCOUNTS_CRASH = ("UnboundLocalError", "acct_id")
+
+
 def _no_target_accounts(ctx: Context) -> bool:
-    return not ctx.scenario.accounts and not _unset_variables(ctx.scenario)
+    """No target account was read: none seeded, or the baseline crashed the way zero accounts make it crash (an
+    account scan answered with no items, e.g. a malformed body)."""
+    if _unset_variables(ctx.scenario):
+        return False
+    crash = ctx.baseline.exception if ctx.baseline else None
+    read_none = (
+        crash is not None and crash["type"] == _ZERO_ACCOUNTS_CRASH[0] and _ZERO_ACCOUNTS_CRASH[1] in crash["message"]
+    )
+    return not ctx.scenario.accounts or read_none
 
 
 #: Table variables the sync cannot run without; DRS_REGION_STATUS_TABLE is optional (legacy falls back to 28 regions).
@@ -334,6 +346,8 @@ def _no_writes(ctx: Context) -> bool:
 def _synced_equals_persisted(ctx: Context) -> bool:
     """The candidate's ``totalSynced`` equals the inventory items it actually wrote in this run."""
     candidate = ctx.candidate
+    if candidate is not None and candidate.exception is not None and not _raised_from_inventory_write(candidate):
+        return True  # it raised from a later step (legacy raises there too): there are no counts to check
     body = (candidate.response or {}).get("body") if candidate and isinstance(candidate.response, dict) else None
     if not isinstance(body, dict) or "totalSynced" not in body:
         ctx.notes.append("candidate returned no totalSynced")
@@ -357,16 +371,34 @@ def _error_names_unset_variable(ctx: Context) -> bool:
     return not missing
 
 
+def _scanned_regions(observation: Observation) -> set[tuple[Any, Any]]:
+    """(account, region) pairs a run scanned successfully: its region-status rows say so; without a region-status
+    table nothing records the scans, so they are read off its DRS calls (every page answered)."""
+    if observation.region_status_writes:
+        return {
+            (write["item"].get("accountId"), write["item"].get("region"))
+            for write in observation.region_status_writes
+            if write["via"] == "BatchWriteItem" and write["item"].get("status") in SCANNED_STATES
+        }
+    failed = {
+        (call["account"], call["region"])
+        for call in observation.failed_calls
+        if call["service"] == "drs" and call["attempts"][-1] != "ok"
+    }
+    asked = {
+        (read["account"], read["region"])
+        for read in observation.reads
+        if read["service"] == "drs" and read["operation"] == "DescribeSourceServers"
+    }
+    return asked - failed
+
+
 def _deletes_only_scanned_regions(ctx: Context) -> bool:
     """Every record the candidate deleted was seeded, and its account scanned its region successfully."""
     candidate = ctx.candidate
     if candidate is None:
         return False
-    scanned = {
-        (write["item"].get("accountId"), write["item"].get("region"))
-        for write in candidate.region_status_writes
-        if write["via"] == "BatchWriteItem" and write["item"].get("status") in SCANNED_STATES
-    }
+    scanned = _scanned_regions(candidate)
     seeded = {(r.get("sourceServerArn"), r.get("stagingAccountId")): r for r in ctx.scenario.inventory}
     for key in _inventory_keys_deleted(candidate):
         record = seeded.get(key)
@@ -391,6 +423,36 @@ def _inventory_keys_deleted(observation: Observation) -> list[tuple[Any, Any]]:
     return keys
 
 
+def _last_failed_call(observation: Observation | None) -> dict[str, Any] | None:
+    """The last call of a run whose final attempt failed (what a raising handler most likely raised from)."""
+    failed = [call for call in (observation.failed_calls if observation else []) if call["attempts"][-1] != "ok"]
+    return failed[-1] if failed else None
+
+
+def _raised_from_inventory_write(observation: Observation | None) -> bool:
+    """Whether a run raised out of an inventory ``BatchWriteItem`` (its message names it, or - for connection,
+    timeout and credential errors, whose messages do not - its last failed call was one)."""
+    if observation is None or observation.exception is None:
+        return False
+    if "BatchWriteItem" in observation.exception["message"]:
+        return True
+    last = _last_failed_call(observation)
+    return last is not None and last["operation"] == "BatchWriteItem" and last.get("table") == "inventory"
+
+
+def _baseline_raised_from_inventory_write(ctx: Context) -> bool:
+    return _raised_from_inventory_write(ctx.baseline)
+
+
+def _no_write_failure_escapes(ctx: Context) -> bool:
+    """The candidate lets no inventory write failure escape (it may still raise from a later step, e.g. a failing
+    cleanup scan, as legacy raises there)."""
+    if ctx.candidate is None or _raised_from_inventory_write(ctx.candidate):
+        ctx.notes.append("candidate let an inventory write failure escape")
+        return False
+    return True
+
+
 def _raises_only_as_baseline(ctx: Context) -> bool:
     """The candidate raises nothing, or exactly what the baseline raised (an approval must not add a crash)."""
     candidate = ctx.candidate
@@ -405,6 +467,8 @@ def _raises_only_as_baseline(ctx: Context) -> bool:
 CHECKS: dict[str, Callable[[Context], bool]] = {
     "no_writes": _no_writes,
     "raises_only_as_baseline": _raises_only_as_baseline,
+    "baseline_raised_from_inventory_write": _baseline_raised_from_inventory_write,
+    "no_write_failure_escapes": _no_write_failure_escapes,
     "synced_equals_persisted": _synced_equals_persisted,
     "error_names_unset_variable": _error_names_unset_variable,
     "deletes_only_scanned_regions": _deletes_only_scanned_regions,

@@ -297,3 +297,53 @@ def test_malformed_approval_files_are_rejected_with_a_reason(tmp_path: Path, tex
     path.write_text(text)
     with pytest.raises(ApprovalError, match=message):
         load_approvals(path)
+
+
+def _drs_read(region: str) -> dict[str, Any]:
+    return {"service": "drs", "operation": "DescribeSourceServers", "account": ACCOUNT, "region": region, "params": {}}
+
+
+def test_ad1_applies_when_legacy_read_no_account_although_rows_exist(approvals: dict) -> None:
+    # A malformed target-accounts scan reads as zero accounts: legacy crashes exactly as with an empty table.
+    scenario = _scenario(accounts=[{"accountId": ACCOUNT}])
+    crashed = _obs(**_raised("cannot access local variable 'acct_id' where it is not associated with a value"))
+    assert [a.id for a in applicable_approvals(scenario, crashed, approvals)] == ["AD-1"]
+    assert applicable_approvals(scenario, _obs(response=_ok()), approvals) == []
+
+
+def test_ad2_reads_scanned_regions_off_drs_calls_without_a_region_status_table(approvals: dict) -> None:
+    record = {**STALE, "replicationRegion": "us-east-1"}
+    environment = {"DRS_REGION_STATUS_TABLE": None}
+    scenario = _scenario(tables={"inventory": [record]}, environment=environment, approvals=["AD-2"])
+    baseline = _obs(response=_ok(), tables={"inventory": {f"arn:stale | {ACCOUNT}": record}})
+    scanned = _obs(response=_ok(stale=1), mutating_calls=[_delete("arn:stale")], reads=[_drs_read("us-east-1")])
+    _, uses = _judge(scenario, baseline, scanned, approvals)
+    assert uses["AD-2"].candidate_ok
+    failed = {**_drs_read("us-east-1"), "attempts": ["HTTP 429", "HTTP 429"]}
+    throttled = _obs(
+        response=_ok(stale=1),
+        mutating_calls=[_delete("arn:stale")],
+        reads=[_drs_read("us-east-1")],
+        failed_calls=[failed],
+    )
+    _, uses = _judge(scenario, baseline, throttled, approvals)
+    assert not uses["AD-2"].candidate_ok
+
+
+def test_ad3_covers_everything_after_legacy_crashed_on_an_inventory_write(approvals: dict) -> None:
+    fault = {
+        "service": "dynamodb",
+        "operation": "BatchWriteItem",
+        "table": "inventory",
+        "effect": {"kind": "connection"},
+    }
+    scenario = _scenario(faults=[fault], approvals=["AD-3"])
+    write = {"service": "dynamodb", "operation": "BatchWriteItem", "account": "111111111111", "region": "us-east-1"}
+    crash = {"type": "EndpointConnectionError", "message": 'Could not connect to the endpoint URL: "https://x"'}
+    baseline = _obs(
+        exception=crash, failed_calls=[{**write, "table": "inventory", "attempts": ["EndpointConnectionError"]}]
+    )
+    candidate = _obs(response=_ok(total=0, totalErrors=2), reads=[_drs_read("eu-west-1")])
+    differences, uses = _judge(scenario, baseline, candidate, approvals)
+    assert uses["AD-3"].candidate_ok
+    assert differences and all(d.status == APPROVED for d in differences)
