@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from harness.arguments import implementation_arguments, whole_number
 from harness.validation import Problem, ScenarioError, load_scenarios
 
 EXIT_OK = 0
@@ -181,13 +182,14 @@ def _latency_overrides(text: str) -> dict[str, float]:
 
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="bench", help="directory for bench.json and bench.md (default: bench/)")
-    parser.add_argument("--pairs", type=int, default=5, help="alternating legacy/refactored pairs per world (>= 1)")
+    parser.add_argument(
+        "--pairs", type=whole_number(1), default=5, help="alternating legacy/refactored pairs per world"
+    )
     parser.add_argument("--world", action="append", dest="worlds", help="run only this world (repeatable)")
     parser.add_argument(
         "--latency", type=_latency_overrides, default={}, help="override per-call latency, e.g. drs=200,ec2=100"
     )
-    parser.add_argument("--baseline", default="legacy", help="baseline implementation (default: legacy)")
-    parser.add_argument("--candidate", default="refactored", help="candidate implementation (default: refactored)")
+    implementation_arguments(parser, approvals=False)
 
 
 @command("bench", "time legacy and refactored side by side under a latency model", _bench_arguments)
@@ -198,9 +200,6 @@ def bench_command(args: argparse.Namespace) -> int:
     from harness.bench import run_bench
     from harness.implementations import ImplementationError
 
-    if args.pairs < 1:
-        write_line(sys.stderr, "--pairs must be at least 1")
-        return EXIT_BAD_INPUT
     try:
         run_bench(Path(args.out), args.pairs, args.worlds, args.latency, args.baseline, args.candidate)
     except (ValueError, ImplementationError) as error:

@@ -16,20 +16,16 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from harness.arguments import implementation_arguments
+
 DEFAULT_SCENARIO_DIR = "scenarios"
 DEFAULT_MAX_JOBS = 4
 _SHOWN_DIFFERENCES = 10
 
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--baseline", default="legacy", help="reference implementation (default: legacy)")
-    parser.add_argument(
-        "--candidate",
-        default="refactored",
-        help="implementation judged: legacy, refactored or package.module:function (default: refactored)",
-    )
+    implementation_arguments(parser)
     parser.add_argument("--report-dir", type=Path, help="write verdict.json (and any other reports) here")
-    parser.add_argument("--approvals", type=Path, help="approvals file (default: harness/approvals.yaml)")
     parser.add_argument(
         "--jobs",
         type=int,

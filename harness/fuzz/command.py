@@ -15,35 +15,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.arguments import implementation_arguments, whole_number
+
 DEFAULT_SAVE_DIR = "reports/fuzz"
 _SHOWN_DIFFERENCES = 10
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
 def fuzz_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``fuzz``."""
-    parser.add_argument("--examples", type=_positive, default=100, help="examples to generate (default: 100)")
+    parser.add_argument("--examples", type=whole_number(1), default=100, help="examples to generate (default: 100)")
     parser.add_argument(
-        "--seed", type=_seed, default=0, help="seed: the same seed gives the same examples (default: 0)"
+        "--seed", type=whole_number(0), default=0, help="seed: the same seed gives the same examples (default: 0)"
     )
     parser.add_argument(
         "--save-failures",
@@ -52,16 +34,10 @@ def fuzz_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help=f"where the shrunk failing example is written as a scenario file (default: {DEFAULT_SAVE_DIR}/)",
     )
-    parser.add_argument("--baseline", default="legacy", help="reference implementation (default: legacy)")
-    parser.add_argument(
-        "--candidate",
-        default="refactored",
-        help="implementation judged: legacy, refactored or package.module:function (default: refactored)",
-    )
-    parser.add_argument("--approvals", type=Path, help="approvals file (default: harness/approvals.yaml)")
+    implementation_arguments(parser)
     parser.add_argument(
         "--shrink-budget",
-        type=_positive,
+        type=whole_number(1),
         default=150,
         help="engine runs allowed while shrinking a failing example (default: 150)",
     )

@@ -99,7 +99,6 @@ def test_bench_command_prints_the_table(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--pairs", "0"], "--pairs must be at least 1"),
         (["--world", "nope"], "unknown benchmark world"),
         (["--candidate", "no.such.module:fn"], "cannot import module"),
     ],
@@ -112,13 +111,17 @@ def test_bench_command_rejects_bad_input_with_exit_2(tmp_path, capsys, argv, mes
     assert not (tmp_path / "bench.json").exists()
 
 
-def test_bench_latency_option_is_validated(capsys):
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--latency", "drs=fast"], "must be a number of milliseconds"), (["--pairs", "0"], "must be at least 1")],
+)
+def test_bench_options_are_validated(capsys, argv, message):
     from harness.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
-        main(["bench", "--latency", "drs=fast"])
+        main(["bench", *argv])
     assert exit_info.value.code == 2
-    assert "must be a number of milliseconds" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_the_code_under_test_prints_nothing_into_the_bench_output(tmp_path, monkeypatch, capsys):
