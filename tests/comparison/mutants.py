@@ -32,7 +32,7 @@ def _legacy() -> dict[str, Any]:
 
 
 @contextmanager
-def _intercept(request: Transform | None = None, result: Transform | None = None) -> Iterator[None]:
+def intercept_calls(request: Transform | None = None, result: Transform | None = None) -> Iterator[None]:
     """Rewrite API parameters and/or results of every botocore client call while the block runs."""
     original = BaseClient._make_api_call
 
@@ -71,7 +71,7 @@ def lost_server() -> dict[str, Any]:
             done.append(True)
         return {**answer, "items": answer["items"][:-1]}
 
-    with _intercept(result=drop_one):
+    with intercept_calls(result=drop_one):
         return _legacy()
 
 
@@ -113,7 +113,7 @@ def different_assume_role_session_name() -> dict[str, Any]:
             return {**params, "RoleSessionName": "inventory-sync-v2"}
         return params
 
-    with _intercept(request=rename):
+    with intercept_calls(request=rename):
         return _legacy()
 
 

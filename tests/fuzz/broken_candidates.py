@@ -8,37 +8,17 @@ difference the engine reports comes from that change, whatever state the refacto
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-from botocore.client import BaseClient
-
 import legacy.inventory_sync as legacy_module
+from tests.comparison.mutants import intercept_calls
 
 Rewrite = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 #: The inventory attribute :func:`changes_hostname` rewrites, and what it writes instead.
 CHANGED_FIELD = "hostname"
 CHANGED_VALUE = "renamed-by-a-bug"
-
-
-@contextmanager
-def _rewriting(params: Rewrite | None = None, answer: Rewrite | None = None) -> Iterator[None]:
-    """Rewrite the parameters and/or the answer of every botocore call made while the block runs."""
-    original = BaseClient._make_api_call
-
-    def patched(client: BaseClient, operation: str, api_params: dict[str, Any]) -> Any:
-        if params is not None:
-            api_params = params(operation, api_params)
-        result = original(client, operation, api_params)
-        return answer(operation, result) if answer is not None else result
-
-    BaseClient._make_api_call = patched  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def _legacy() -> Any:
@@ -59,7 +39,7 @@ def drops_a_server() -> Any:
             dropped.append(True)
         return {**result, "items": result["items"][:-1]}
 
-    with _rewriting(answer=drop):
+    with intercept_calls(result=drop):
         return _legacy()
 
 
@@ -74,7 +54,7 @@ def changes_hostname() -> Any:
         }
         return {**params, "RequestItems": requests}
 
-    with _rewriting(params=rename):
+    with intercept_calls(request=rename):
         return _legacy()
 
 
