@@ -32,6 +32,19 @@ STATUS_LABELS = {
     DIVERGENT: "DIVERGENT",
     ERROR: "ERROR",
 }
+#: Columns of the scenario matrix, in both report formats.
+SCENARIO_MATRIX_HEADERS = (
+    "Scenario",
+    "Status",
+    "Unapproved",
+    "Approved",
+    "Noise",
+    "Approvals",
+    "Baseline run",
+    "Candidate run",
+    "Scenario (3 runs)",
+)
+
 STATUS_MEANINGS = {
     EQUIVALENT: "baseline and candidate did the same observable things",
     APPROVED_DIVERGENCE: "every difference is covered by a reviewed, approved divergence",

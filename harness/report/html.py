@@ -20,6 +20,7 @@ from harness.report.content import (
     INTRODUCTION,
     MAX_SHOWN,
     REMEDIES,
+    SCENARIO_MATRIX_HEADERS,
     STATUS_LABELS,
     STATUS_MEANINGS,
     TITLE,
@@ -262,17 +263,7 @@ def scenario_matrix(run: dict[str, Any]) -> str:
         )
     legend = "".join(f"<li>{badge(k)} {esc(v)}</li>" for k, v in STATUS_MEANINGS.items())
     body = table(
-        [
-            "Scenario",
-            "Status",
-            "Unapproved",
-            "Approved",
-            "Noise",
-            "Approvals",
-            "Baseline run",
-            "Candidate run",
-            "Scenario (3 runs)",
-        ],
+        list(SCENARIO_MATRIX_HEADERS),
         rows,
         numeric=(2, 3, 4, 6, 7, 8),
     )

@@ -17,6 +17,7 @@ from harness.report.content import (
     INTRODUCTION,
     MAX_SHOWN,
     REMEDIES,
+    SCENARIO_MATRIX_HEADERS,
     STATUS_LABELS,
     STATUS_MEANINGS,
     TITLE,
@@ -184,18 +185,7 @@ def scenario_matrix(run: dict[str, Any]) -> str:
             ]
         )
     legend = "\n".join(f"- {status(k)}: {v}" for k, v in STATUS_MEANINGS.items())
-    headers = [
-        "Scenario",
-        "Status",
-        "Unapproved",
-        "Approved",
-        "Noise",
-        "Approvals",
-        "Baseline run",
-        "Candidate run",
-        "Scenario (3 runs)",
-    ]
-    return "## Scenario matrix\n\n" + table(headers, rows) + "\n\n" + legend
+    return "## Scenario matrix\n\n" + table(list(SCENARIO_MATRIX_HEADERS), rows) + "\n\n" + legend
 
 
 def coverage(run: dict[str, Any]) -> str:
