@@ -7,6 +7,7 @@ are given), so code using these helpers makes the same AWS calls as legacy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -27,15 +28,27 @@ def aws_client_config() -> Config:
 #: Default lifetime of assumed-role credentials, in seconds.
 DEFAULT_DURATION_SECONDS = 900
 
+#: Something that returns an STS client when called: a new one each time, or one kept for reuse.
+StsClientFactory = Callable[[], Any]
 
-def get_current_account_id() -> str:
+
+def new_sts_client() -> Any:
+    """A new STS client on the default session, as legacy builds one for every identity check and role assumption."""
+    return boto3.client("sts")
+
+
+def get_current_account_id(sts_client: StsClientFactory = new_sts_client) -> str:
     """Return the account the Lambda runs in, asking STS ``GetCallerIdentity`` on every call.
+
+    Args:
+        sts_client: Supplies the STS client; it is called inside the error handling, so a client that cannot be
+            built counts as a failed call. The default builds a new client per call, as legacy does.
 
     Returns:
         The 12-digit account id, or ``"unknown"`` when the call fails (the error is printed, as production does).
     """
     try:
-        return str(boto3.client("sts").get_caller_identity()["Account"])
+        return str(sts_client().get_caller_identity()["Account"])
     except Exception as e:
         print(f"Error getting account ID: {e}")
         return "unknown"
@@ -46,6 +59,7 @@ def assume_role_credentials(
     session_name: str,
     external_id: str | None = None,
     duration_seconds: int = DEFAULT_DURATION_SECONDS,
+    sts_client: StsClientFactory = new_sts_client,
 ) -> dict[str, Any]:
     """Assume a role with STS ``AssumeRole``.
 
@@ -54,6 +68,7 @@ def assume_role_credentials(
         session_name: ``RoleSessionName``.
         external_id: ``ExternalId``; sent only when truthy.
         duration_seconds: ``DurationSeconds``.
+        sts_client: Supplies the STS client (by default a new one per call, as legacy builds it).
 
     Returns:
         The STS ``Credentials`` dict (``AccessKeyId``, ``SecretAccessKey``, ``SessionToken``, ``Expiration``).
@@ -68,7 +83,7 @@ def assume_role_credentials(
     }
     if external_id:
         params["ExternalId"] = external_id
-    return boto3.client("sts").assume_role(**params)["Credentials"]
+    return sts_client().assume_role(**params)["Credentials"]
 
 
 def get_cross_account_session(role_arn: str, session_name: str, external_id: str | None = None) -> boto3.Session:

@@ -14,6 +14,7 @@ of one account, which legacy runs one group at a time, run in parallel and are m
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import Counter
@@ -27,10 +28,12 @@ from botocore.exceptions import ClientError
 
 from lambda_shared.active_region_filter import get_active_regions, invalidate_region_cache, update_region_status
 from lambda_shared.cross_account import (
+    StsClientFactory,
     assume_role_credentials,
     create_drs_client,
     create_ec2_client,
     get_current_account_id,
+    new_sts_client,
 )
 from lambda_shared.drs_regions import DRS_REGIONS
 from lambda_shared.dynamodb_tables import (
@@ -198,7 +201,9 @@ def collect_accounts_to_query() -> list[dict[str, Any]]:
 # -- 2. credentials --------------------------------------------------------------------------------------------------
 
 
-def get_account_credentials(account: dict[str, Any]) -> dict[str, Any] | None:
+def get_account_credentials(
+    account: dict[str, Any], sts_client: StsClientFactory = new_sts_client
+) -> dict[str, Any] | None:
     """Return the credentials to query an account with (LB-4).
 
     The current account is asked from STS on every call. A role is assumed (session ``inventory-sync``, 900 s,
@@ -207,6 +212,7 @@ def get_account_credentials(account: dict[str, Any]) -> dict[str, Any] | None:
 
     Args:
         account: ``{"accountId", "roleArn", "externalId"}`` as :func:`collect_accounts_to_query` returns it.
+        sts_client: Supplies the STS client (a new one per call by default).
 
     Returns:
         The STS ``Credentials``, or ``None`` for the Lambda's own credentials.
@@ -215,10 +221,12 @@ def get_account_credentials(account: dict[str, Any]) -> dict[str, Any] | None:
         RoleAssumptionError: The role could not be assumed; the caller skips the account.
     """
     account_id = account["accountId"]
-    if account_id == get_current_account_id() or not account.get("roleArn"):
+    if account_id == get_current_account_id(sts_client) or not account.get("roleArn"):
         return None
     try:
-        return assume_role_credentials(account["roleArn"], SYNC_SESSION_NAME, account.get("externalId") or None)
+        return assume_role_credentials(
+            account["roleArn"], SYNC_SESSION_NAME, account.get("externalId") or None, sts_client=sts_client
+        )
     except Exception as e:
         logger.warning(
             f"Cannot assume role for {account_id}: {e}",
@@ -426,8 +434,14 @@ def _ec2_role(account_id: str, accounts_table: Any) -> tuple[str, str]:
     return role_arn, external_id
 
 
-def _query_ec2_group(group: tuple[str, str], instance_ids: list[str], accounts_table: Any) -> dict[str, Any]:
-    """Describe one (origin account, origin region) group, assuming the account's role afresh as legacy does.
+def _query_ec2_group(
+    group: tuple[str, str],
+    instance_ids: list[str],
+    accounts_table: Any,
+    sts_client: StsClientFactory = new_sts_client,
+) -> dict[str, Any]:
+    """Describe one (origin account, origin region) group, asking the caller identity and assuming the account's
+    role afresh as legacy does.
 
     Returns:
         What was read; partial or empty when the group fails (the failure is logged, never raised).
@@ -436,9 +450,9 @@ def _query_ec2_group(group: tuple[str, str], instance_ids: list[str], accounts_t
     details: dict[str, dict[str, Any]] = {}
     try:
         credentials = None
-        if ec2_account != get_current_account_id():
+        if ec2_account != get_current_account_id(sts_client):
             role_arn, external_id = _ec2_role(ec2_account, accounts_table)
-            credentials = assume_role_credentials(role_arn, EC2_SESSION_NAME, external_id)
+            credentials = assume_role_credentials(role_arn, EC2_SESSION_NAME, external_id, sts_client=sts_client)
         query_ec2_instances(instance_ids, ec2_region, credentials, details)
     except Exception as e:
         logger.warning(
@@ -466,7 +480,9 @@ def _ec2_groups(servers: list[DiscoveredServer]) -> dict[tuple[str, str], list[s
     return groups
 
 
-def enrich_with_ec2_metadata(servers: list[DiscoveredServer]) -> list[DiscoveredServer]:
+def enrich_with_ec2_metadata(
+    servers: list[DiscoveredServer], sts_client: StsClientFactory = new_sts_client
+) -> list[DiscoveredServer]:
     """Attach EC2 instance details to the servers that name an instance (LB-7).
 
     Groups run in parallel; their results are merged in group order, so an instance id read by two groups keeps
@@ -474,6 +490,7 @@ def enrich_with_ec2_metadata(servers: list[DiscoveredServer]) -> list[Discovered
 
     Args:
         servers: The servers of one account, in the order found.
+        sts_client: Supplies the STS client of the groups' identity checks and role assumptions.
 
     Returns:
         The same servers, same order and length, sharing the account's instance id -> details index (so ``ec2`` is
@@ -484,7 +501,9 @@ def enrich_with_ec2_metadata(servers: list[DiscoveredServer]) -> list[Discovered
         return list(servers)
     accounts_table = get_target_accounts_table()
     with ThreadPoolExecutor(max_workers=min(len(groups), EC2_MAX_WORKERS)) as executor:
-        results = list(executor.map(lambda item: _query_ec2_group(item[0], item[1], accounts_table), groups.items()))
+        results = list(
+            executor.map(lambda item: _query_ec2_group(item[0], item[1], accounts_table, sts_client), groups.items())
+        )
     details: dict[str, dict[str, Any]] = {}
     for result in results:
         details.update(result)
@@ -717,15 +736,19 @@ def delete_stale_records(results: list[AccountSync]) -> int:
 def sync_account(account: dict[str, Any], active_regions: list[str], timestamp: str) -> AccountSync | None:
     """Credentials, DRS, region status, EC2 enrichment and inventory writes of one account (LB-4..LB-8).
 
+    The account's identity checks and role assumptions share one STS client, built on first use (botocore clients
+    are thread-safe); legacy builds one per call, which makes the same calls but costs about 5 ms of CPU each.
+
     Returns:
         The account's result, or ``None`` when its role could not be assumed (the account is skipped).
     """
+    sts_client = functools.cache(new_sts_client)
     try:
-        credentials = get_account_credentials(account)
+        credentials = get_account_credentials(account, sts_client)
     except RoleAssumptionError:
         return None
     servers, scans = query_drs_all_regions(account, credentials, active_regions, timestamp)
-    enriched = enrich_with_ec2_metadata(servers)
+    enriched = enrich_with_ec2_metadata(servers, sts_client)
     synced, errors = write_inventory_to_dynamodb(enriched, timestamp)
     return AccountSync(account["accountId"], enriched, scans, synced, errors)
 

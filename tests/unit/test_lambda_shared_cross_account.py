@@ -149,3 +149,28 @@ def test_ec2_client_without_credentials_is_the_lambda_account() -> None:
 def test_module_exports_the_design_helpers() -> None:
     for name in ("get_cross_account_session", "create_drs_client", "create_ec2_client", "assume_role_credentials"):
         assert callable(getattr(cross_account, name))
+
+
+def test_identity_and_role_assumption_can_share_one_sts_client() -> None:
+    built: list[Any] = []
+
+    def shared() -> Any:
+        if not built:
+            built.append(cross_account.new_sts_client())
+        return built[0]
+
+    with _world() as world:
+        assert get_current_account_id(shared) == LAMBDA
+        assert assume_role_credentials(ROLE, "inventory-sync", sts_client=shared)["AccessKeyId"]
+        assert [c.operation for c in world.calls] == ["GetCallerIdentity", "AssumeRole"]
+    assert len(built) == 1
+
+
+def test_an_sts_client_that_cannot_be_built_is_a_failed_identity_check(capsys: pytest.CaptureFixture[str]) -> None:
+    def broken() -> Any:
+        raise RuntimeError("no STS client today")
+
+    with _world() as world:
+        assert get_current_account_id(broken) == "unknown"
+        assert world.calls == []
+    assert "Error getting account ID: no STS client today" in capsys.readouterr().out

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import botocore.session
 import pytest
 
 import refactored.inventory_sync as sync
@@ -172,6 +173,37 @@ def test_stale_records_of_one_fully_scanned_account_are_cleaned_as_legacy():
         "servers": [{"account": TARGET, "region": "us-east-1", "count": 2}],
     }
     assert differences(doc) == {}
+
+
+def _sts_clients_built(monkeypatch: pytest.MonkeyPatch, handler: Callable[[], Any]) -> tuple[int, Counter[str]]:
+    """Run a handler in a world, counting the STS clients it builds and the STS calls it makes."""
+    built: list[str] = []
+    original = botocore.session.Session.create_client
+
+    def counting(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        built.append(service_name)
+        return original(self, service_name, *args, **kwargs)
+
+    doc = {
+        "accounts": [account(TARGET), account(OTHER)],
+        "tables": {"activeRegions": REGIONS},
+        "servers": [{"account": a, "region": r, "count": 2} for a in (TARGET, OTHER) for r in REGIONS],
+    }
+    with World(scenario_from_dict({"name": "sts-clients", **doc})) as world:
+        monkeypatch.setattr(botocore.session.Session, "create_client", counting)
+        handler()
+        monkeypatch.undo()
+        calls = Counter(call.operation for call in world.calls if call.service == "sts")
+    return built.count("sts"), calls
+
+
+def test_each_account_shares_one_sts_client_and_makes_legacy_sts_calls(monkeypatch):
+    legacy_clients, legacy_calls = _sts_clients_built(monkeypatch, handle_sync_source_server_inventory_legacy)
+    clients, calls = _sts_clients_built(monkeypatch, handle_sync_source_server_inventory_refactored)
+    # Per account: one identity check and role assumption for DRS, then one of each per EC2 group (3 regions).
+    assert calls == legacy_calls == Counter({"GetCallerIdentity": 8, "AssumeRole": 8})
+    assert legacy_clients == 16
+    assert clients == 2
 
 
 # -- the response and the run ----------------------------------------------------------------------------------------
