@@ -4,6 +4,11 @@ Each pair runs legacy then refactored in fresh worlds (world building is timed a
 load at nearly the same moment; the speed-up is reported pair by pair. Alongside the wall times it reports the
 critical-path lower bound under the latency model (what even a fully parallel sync that makes the same calls must
 wait for), each implementation as a multiple of that bound, the AWS calls each makes and each one's peak memory.
+
+It also splits each run's wall time: the process CPU time spent during the run, the part of it the fakes spent
+answering (moto's and the DRS fake's work, which a real service does on its own machines), and the time the process
+was only waiting (wall minus CPU). On a 2-core machine with one interpreter lock, CPU work cannot overlap; the
+waiting time is what the latency model costs an implementation, and the number to hold against the bound.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import json
 import logging
 import math
 import statistics
+import time
 import tracemalloc
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -105,6 +111,13 @@ class Sample:
     status: Any
     calls: dict[str, int]
     build_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    simulator_seconds: float = 0.0
+
+    @property
+    def waiting_seconds(self) -> float:
+        """Wall time the process spent computing nothing (never negative: two cores can beat the wall clock)."""
+        return max(0.0, self.seconds - self.cpu_seconds)
 
 
 @dataclass
@@ -119,22 +132,50 @@ class CaseResult:
     peak_mib: dict[str, float] = field(default_factory=dict)
     statuses: dict[str, Any] = field(default_factory=dict)
     build_seconds: list[float] = field(default_factory=list)
+    #: Per pair, (baseline, candidate) process CPU seconds, of which the fakes' seconds, and waiting seconds.
+    cpu_pairs: list[tuple[float, float]] = field(default_factory=list)
+    simulator_pairs: list[tuple[float, float]] = field(default_factory=list)
+    waiting_pairs: list[tuple[float, float]] = field(default_factory=list)
+
+    def add_pair(self, first: Sample, second: Sample) -> None:
+        """Record one alternating pair."""
+        self.pairs.append((first.seconds, second.seconds))
+        self.cpu_pairs.append((first.cpu_seconds, second.cpu_seconds))
+        self.simulator_pairs.append((first.simulator_seconds, second.simulator_seconds))
+        self.waiting_pairs.append((first.waiting_seconds, second.waiting_seconds))
+        self.build_seconds.extend((first.build_seconds, second.build_seconds))
+        self.calls = {first.implementation: first.calls, second.implementation: second.calls}
+        self.statuses = {first.implementation: first.status, second.implementation: second.status}
 
     def summary(self) -> dict[str, Any]:
         """Medians, ratios and multiples of the bound, ready for JSON and Markdown."""
-        legacy = statistics.median(p[0] for p in self.pairs)
-        refactored = statistics.median(p[1] for p in self.pairs)
+        legacy, refactored = _medians(self.pairs)
         ratios = [p[0] / p[1] for p in self.pairs if p[1] > 0]
+        waiting = _medians(self.waiting_pairs)
         return {
             "legacy_median_s": round(legacy, 3),
             "refactored_median_s": round(refactored, 3),
             "speedup_per_pair": [round(r, 2) for r in ratios],
             "speedup_median": round(statistics.median(ratios), 2) if ratios else None,
             "bound_s": round(self.bound_seconds, 3),
-            "legacy_x_bound": round(legacy / self.bound_seconds, 2) if self.bound_seconds else None,
-            "refactored_x_bound": round(refactored / self.bound_seconds, 2) if self.bound_seconds else None,
+            "legacy_x_bound": self._x_bound(legacy),
+            "refactored_x_bound": self._x_bound(refactored),
             "world_build_median_s": round(statistics.median(self.build_seconds), 2) if self.build_seconds else None,
+            "cpu_median_s": [round(v, 3) for v in _medians(self.cpu_pairs)],
+            "simulator_median_s": [round(v, 3) for v in _medians(self.simulator_pairs)],
+            "waiting_median_s": [round(v, 3) for v in waiting],
+            "waiting_x_bound": [self._x_bound(v) for v in waiting],
         }
+
+    def _x_bound(self, seconds: float) -> float | None:
+        return round(seconds / self.bound_seconds, 2) if self.bound_seconds else None
+
+
+def _medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:
+    """The median of the baseline's and of the candidate's values (0 when nothing was measured)."""
+    if not pairs:
+        return 0.0, 0.0
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def _run(scenario: Scenario, name: str, handler: Handler, trace_memory: bool = False) -> tuple[Sample, float]:
@@ -143,7 +184,7 @@ def _run(scenario: Scenario, name: str, handler: Handler, trace_memory: bool = F
         built = wall_clock() - building
         if trace_memory:
             tracemalloc.start()
-        start = wall_clock()
+        start, cpu_start = wall_clock(), time.process_time()
         try:
             # The code under test prints (legacy's production output); keep it out of the benchmark's own output.
             with contextlib.redirect_stdout(io.StringIO()):
@@ -151,13 +192,14 @@ def _run(scenario: Scenario, name: str, handler: Handler, trace_memory: bool = F
             status = result.get("statusCode") if isinstance(result, dict) else repr(result)
         except Exception as error:  # noqa: BLE001 - a crash is a measured outcome here, reported as such
             status = f"raised {type(error).__name__}"
-        seconds = wall_clock() - start
+        seconds, cpu = wall_clock() - start, time.process_time() - cpu_start
         peak = 0.0
         if trace_memory:
             peak = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
         calls = Counter(f"{c.service}:{c.operation}" for c in world.calls)
-    return Sample(name, seconds, status, dict(sorted(calls.items())), built), peak
+        simulator = world.simulator_seconds
+    return Sample(name, seconds, status, dict(sorted(calls.items())), built, cpu, simulator), peak
 
 
 def run_case(scenario: Scenario, implementations: list[tuple[str, Handler]], pairs: int) -> CaseResult:
@@ -167,8 +209,7 @@ def run_case(scenario: Scenario, implementations: list[tuple[str, Handler]], pai
     for index in range(pairs):
         first, _ = _run(scenario, base_name, base)
         second, _ = _run(scenario, cand_name, cand)
-        result.pairs.append((first.seconds, second.seconds))
-        result.build_seconds.extend((first.build_seconds, second.build_seconds))
+        result.add_pair(first, second)
         logger.info(
             "%s pair %d: %s %.3fs, %s %.3fs",
             scenario.name,
@@ -178,8 +219,6 @@ def run_case(scenario: Scenario, implementations: list[tuple[str, Handler]], pai
             cand_name,
             second.seconds,
         )
-        result.calls = {base_name: first.calls, cand_name: second.calls}
-        result.statuses = {base_name: first.status, cand_name: second.status}
     for name, handler in implementations:
         result.peak_mib[name] = round(_run(scenario, name, handler, trace_memory=True)[1], 1)
     return result
@@ -211,7 +250,26 @@ def markdown_table(results: list[CaseResult], latency: dict[str, float], pairs: 
             f"| {_times(s['legacy_x_bound'])} | {_times(s['refactored_x_bound'])} | {calls[0]} / {calls[1]} "
             f"| {peaks[0]:.0f} / {peaks[1]:.0f} | {s['world_build_median_s']:.2f} |"
         )
+    lines += [
+        "",
+        "Where the time goes (medians): process CPU time during the run, the part of it the simulated services spent",
+        "answering, and the time the process only waited (wall minus CPU), which is what the latency model costs.",
+        "",
+        "| world | CPU s legacy / refactored | of which simulator s | waiting s legacy / refactored "
+        "| waiting / bound legacy / refactored |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        s = result.summary()
+        lines.append(
+            f"| {result.name} | {_pair(s['cpu_median_s'])} | {_pair(s['simulator_median_s'])} "
+            f"| {_pair(s['waiting_median_s'])} | {' / '.join(_times(v) for v in s['waiting_x_bound'])} |"
+        )
     return "\n".join(lines) + "\n"
+
+
+def _pair(values: list[float]) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
 
 
 def run_bench(

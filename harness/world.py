@@ -210,6 +210,11 @@ class World:
         return self._state.calls if self._state else []
 
     @property
+    def simulator_seconds(self) -> float:
+        """CPU seconds the fakes (moto, the DRS fake, faults) spent answering the code under test so far."""
+        return self._state.simulator_seconds if self._state else 0.0
+
+    @property
     def backoff_requested(self) -> float:
         """Seconds of retry back-off botocore asked for (compressed by ``latency.backoffScale``)."""
         return self._state.backoff_requested if self._state else 0.0

@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from harness.bench import DEFAULT_LATENCY_MS, bench_cases, critical_path_seconds, run_bench
+from harness.bench import (
+    DEFAULT_LATENCY_MS,
+    CaseResult,
+    Sample,
+    bench_cases,
+    critical_path_seconds,
+    run_bench,
+)
 from harness.scenario import scenario_from_dict
 
 ZERO_LATENCY = {"drs": 0.0, "ec2": 0.0, "sts": 0.0, "dynamodb": 0.0}
@@ -66,6 +73,11 @@ def test_run_bench_writes_json_and_markdown(tmp_path, monkeypatch):
     table = (tmp_path / "bench.md").read_text()
     assert "| 1-account-28-regions |" in table and "critical path" in table and "n/a" in table
     assert world["world_build_median_s"] > 0 and "world build (s)" in table
+    cpu, simulator, waiting = world["cpu_median_s"], world["simulator_median_s"], world["waiting_median_s"]
+    assert all(0 < sim < total for sim, total in zip(simulator, cpu, strict=True))
+    assert all(value >= 0 for value in waiting) and world["waiting_x_bound"] == [None, None]
+    assert len(world["cpu_pairs"]) == len(world["simulator_pairs"]) == len(world["waiting_pairs"]) == 2
+    assert "Where the time goes" in table and "| waiting / bound legacy / refactored |" in table
     assert results[0].bound_seconds == 0
 
 
@@ -128,3 +140,16 @@ def test_the_code_under_test_prints_nothing_into_the_bench_output(tmp_path, monk
     monkeypatch.setattr("harness.bench.bench_cases", lambda latency: {"small": _small_world()})
     run_bench(tmp_path, pairs=1, cases=["small"], latency=ZERO_LATENCY, candidate="legacy")
     assert "Starting source server inventory sync" not in capsys.readouterr().out
+
+
+def test_waiting_time_is_wall_minus_cpu_and_never_negative():
+    assert Sample("x", 1.5, 200, {}, cpu_seconds=1.0).waiting_seconds == pytest.approx(0.5)
+    assert Sample("x", 1.0, 200, {}, cpu_seconds=1.2).waiting_seconds == 0.0
+
+
+def test_waiting_is_held_against_the_bound():
+    result = CaseResult("w", "d", bound_seconds=0.5)
+    result.add_pair(Sample("a", 3.0, 200, {}, cpu_seconds=1.0), Sample("b", 2.0, 200, {}, cpu_seconds=1.5))
+    summary = result.summary()
+    assert summary["waiting_median_s"] == [2.0, 0.5] and summary["waiting_x_bound"] == [4.0, 1.0]
+    assert summary["refactored_x_bound"] == 4.0 and summary["speedup_median"] == 1.5

@@ -226,6 +226,19 @@ def test_setup_calls_are_not_recorded(world_factory):
     ]
 
 
+def test_simulator_time_counts_the_fakes_work_for_the_code_under_test_only(world_factory):
+    world = world_factory(
+        {
+            "servers": [{"account": TARGET, "region": "us-east-1", "count": 3}],
+            "latency": {"services": {"sts": 300}},
+        }
+    )
+    assert world.simulator_seconds == 0.0
+    boto3.client("sts").get_caller_identity()
+    # The 300 ms of latency are slept, not computed: the fakes' CPU time for one call stays far below it.
+    assert 0.0 < world.simulator_seconds < 0.3
+
+
 def test_environment_sets_and_unsets_variables(world_factory):
     world_factory({"environment": {"TARGET_ACCOUNTS_TABLE": None, "USE_REFACTORED_INVENTORY_SYNC": "false"}})
     assert "TARGET_ACCOUNTS_TABLE" not in os.environ
