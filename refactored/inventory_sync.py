@@ -18,12 +18,13 @@ import functools
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from boto3.dynamodb.table import BatchWriter
 from botocore.exceptions import ClientError
 
 from lambda_shared.active_region_filter import get_active_regions, invalidate_region_cache, update_region_status
@@ -296,30 +297,65 @@ def query_drs_single_region(region: str, account_id: str, credentials: dict[str,
     return RegionScan(region=region, status=status, error_message=message)
 
 
-def _write_region_statuses(account_id: str, scans: list[RegionScan], timestamp: str) -> None:
-    """Record every scan in the region-status table exactly as legacy does (LB-6).
+class _SettlingClient:
+    """The DynamoDB client a ``BatchWriter`` sends through, made to wait first for the status puts issued so far.
 
-    One ``batch_writer`` per account: per region, in completion order, a batched item followed immediately by
-    :func:`update_region_status`. Which of the two survives follows from when the batch flushes, as in legacy.
-    Nothing is written when ``DRS_REGION_STATUS_TABLE`` is unset.
+    Args:
+        client: The region-status table's client (``table.meta.client``).
+        settle: Waits for every ``update_region_status`` put issued so far (and raises what one raised).
+    """
+
+    def __init__(self, client: Any, settle: Callable[[], None]) -> None:
+        self._client = client
+        self._settle = settle
+
+    def batch_write_item(self, **kwargs: Any) -> dict[str, Any]:
+        """Send one batch once the puts of the regions before it have landed."""
+        self._settle()
+        return self._client.batch_write_item(**kwargs)
+
+
+def _region_status_item(account_id: str, scan: RegionScan, timestamp: str) -> dict[str, Any]:
+    """The batched region-status row of one scan (LB-6)."""
+    item: dict[str, Any] = {
+        "region": scan.region,
+        "accountId": account_id,
+        "status": scan.status,
+        "serverCount": scan.server_count,
+        "lastUpdated": timestamp,
+    }
+    if scan.error_message:
+        item["errorMessage"] = scan.error_message
+    return item
+
+
+def _write_region_statuses(account_id: str, scans: list[RegionScan], timestamp: str) -> None:
+    """Record every scan in the region-status table with legacy's writes, in an order with the same outcome (LB-6).
+
+    Legacy sends, per region in completion order, a batched row and then an :func:`update_region_status` put, and
+    the batch flushes (every 25 rows and at the end) land between them. Both writes of a region share its key, so
+    which one survives depends only on whether the region's put lands before or after the flush that carries its
+    row. The puts of the regions between two flushes are therefore sent concurrently, and every flush waits until
+    the puts issued before it have landed: the same writes, the same survivors, and no put of a later region is
+    sent before a flush that fails (legacy raises there). Nothing is written when ``DRS_REGION_STATUS_TABLE`` is
+    unset.
     """
     try:
         table = get_region_status_table()
     except TableNotConfiguredError:
         return
-    with table.batch_writer() as batch:
-        for scan in scans:
-            item: dict[str, Any] = {
-                "region": scan.region,
-                "accountId": account_id,
-                "status": scan.status,
-                "serverCount": scan.server_count,
-                "lastUpdated": timestamp,
-            }
-            if scan.error_message:
-                item["errorMessage"] = scan.error_message
-            batch.put_item(Item=item)
-            update_region_status(scan.region, scan.server_count, scan.error_message)
+    issued: list[Future[None]] = []
+
+    def settle() -> None:
+        while issued:
+            issued.pop(0).result()
+
+    with ThreadPoolExecutor(max_workers=DRS_MAX_WORKERS) as executor:
+        with BatchWriter(table.name, _SettlingClient(table.meta.client, settle)) as batch:
+            for scan in scans:
+                batch.put_item(Item=_region_status_item(account_id, scan, timestamp))
+                issued.append(executor.submit(update_region_status, scan.region, scan.server_count, scan.error_message))
+        settle()
 
 
 def query_drs_all_regions(

@@ -22,6 +22,7 @@ import refactored.inventory_sync as sync
 from harness.scenario import scenario_from_dict
 from harness.world import World
 from lambda_shared.active_region_filter import get_active_regions
+from lambda_shared.drs_regions import DRS_REGIONS
 from legacy.inventory_sync import handle_sync_source_server_inventory_legacy
 from refactored.inventory_sync import handle_sync_source_server_inventory_refactored
 
@@ -281,6 +282,44 @@ def test_region_status_write_failure_raises_as_legacy(world_factory):
     )
     with pytest.raises(Exception, match="ValidationException"):
         handle_sync_source_server_inventory_refactored()
+
+
+BOTH_HANDLERS = [handle_sync_source_server_inventory_legacy, handle_sync_source_server_inventory_refactored]
+
+
+def _all_regions_world(**extra: Any) -> dict[str, Any]:
+    # Slow puts: a flush that did not wait for the puts issued before it would land first and lose its rows.
+    return {
+        "accounts": [account(TARGET)],
+        "tables": {"activeRegions": list(DRS_REGIONS)},
+        "latency": {"operations": {"dynamodb:PutItem": 40}},
+        **extra,
+    }
+
+
+def _status_row_kinds(world: World) -> Counter[str]:
+    rows = world.table_snapshot()["regionStatus"]
+    return Counter("batch" if "accountId" in row else "put" for row in rows)
+
+
+@pytest.mark.parametrize("handler", BOTH_HANDLERS, ids=["legacy", "refactored"])
+def test_region_status_rows_survive_as_in_legacy_with_concurrent_puts(world_factory, handler):
+    world = world_factory(_all_regions_world())
+    handler()
+    # Rows 1-24 and 26-28 are flushed after their region's put; the 25th region's put follows the flush of row 25.
+    assert _status_row_kinds(world) == Counter({"batch": 27, "put": 1})
+    writes = Counter(call.operation for call in world.calls if call.table == "regionStatus")
+    assert writes == Counter({"PutItem": 28, "BatchWriteItem": 2, "Scan": 1})
+
+
+@pytest.mark.parametrize("handler", BOTH_HANDLERS, ids=["legacy", "refactored"])
+def test_a_failing_first_flush_raises_before_any_later_region_is_written(world_factory, handler):
+    fault = {"service": "dynamodb", "operation": "BatchWriteItem", "table": "regionStatus"}
+    world = world_factory(_all_regions_world(faults=[{**fault, "effect": {"code": "ValidationException"}}]))
+    with pytest.raises(Exception, match="ValidationException"):
+        handler()
+    writes = Counter(call.operation for call in world.calls if call.table == "regionStatus")
+    assert writes == Counter({"PutItem": 24, "BatchWriteItem": 1, "Scan": 1})
 
 
 # -- approved divergences --------------------------------------------------------------------------------------------
