@@ -5,10 +5,14 @@ load at nearly the same moment; the speed-up is reported pair by pair. Alongside
 critical-path lower bound under the latency model (what even a fully parallel sync that makes the same calls must
 wait for), each implementation as a multiple of that bound, the AWS calls each makes and each one's peak memory.
 
-It also splits each run's wall time: the process CPU time spent during the run, the part of it the fakes spent
-answering (moto's and the DRS fake's work, which a real service does on its own machines), and the time the process
-was only waiting (wall minus CPU). On a 2-core machine with one interpreter lock, CPU work cannot overlap; the
-waiting time is what the latency model costs an implementation, and the number to hold against the bound.
+The bound counts latency only, while every simulated run also spends CPU time (botocore building clients and
+requests, moto answering them) that one interpreter lock serialises. So the benchmark also reports where the time
+goes: the process CPU time of each run and the part of it the fakes spent answering (work a real service does on its
+own machines); and it measures each implementation's **latency slope**: one more run of each in the same world with
+every latency multiplied by :data:`SLOPE_SCALE`, and ``(wall at that scale - median wall) / (scale - 1)``, the
+wall time each unit of the latency model adds. The bound is the slope of an ideal sync (its CPU time does not grow
+with latency), so the slope is the number to hold against it. A second bound keeps accounts one after another, as
+the design prescribes ("Account queries: Sequential") and legacy's raise points require.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_LATENCY_MS: dict[str, float] = {"drs": 200.0, "ec2": 100.0, "sts": 50.0, "dynamodb": 10.0}
 DEFAULT_PAIRS = 5
+#: Latency multiplier of the extra run that measures each implementation's latency slope.
+SLOPE_SCALE = 5
 
 
 def _account(index: int) -> str:
@@ -75,7 +81,7 @@ def bench_cases(latency: dict[str, float]) -> dict[str, Scenario]:
     }
 
 
-def critical_path_seconds(scenario: Scenario) -> float:
+def critical_path_seconds(scenario: Scenario, parallel_accounts: bool = True) -> float:
     """The least time any sync making legacy's calls must take under the scenario's latency model.
 
     Independent work is assumed fully parallel: the target-accounts scan, the active-region scan and the caller
@@ -83,6 +89,13 @@ def critical_path_seconds(scenario: Scenario) -> float:
     other; per account the EC2 enrichment needs the DRS answers, then a target-account look-up, a role assumption
     and one wave of DescribeInstances chunks; the inventory write needs the enrichment; the stale-record scan needs
     every write, and its deletes need the scan.
+
+    Args:
+        scenario: The world.
+        parallel_accounts: ``False`` chains the accounts one after another (the design's sequential accounts).
+
+    Returns:
+        Seconds.
     """
     lat = scenario.latency
     ddb, sts = lat.for_call("dynamodb", "Scan"), lat.for_call("sts", "AssumeRole")
@@ -99,7 +112,8 @@ def critical_path_seconds(scenario: Scenario) -> float:
         enrich_and_write = (ddb + sts + ec2 + ddb) if has_servers else 0.0
         chains.append(assume + pages * drs + enrich_and_write)
     cleanup = ddb + (ddb if scenario.inventory else 0.0)
-    return (max(ddb, sts) + max(chains, default=0.0) + cleanup) / 1000.0
+    accounts = max(chains, default=0.0) if parallel_accounts else sum(chains)
+    return (max(ddb, sts) + accounts + cleanup) / 1000.0
 
 
 @dataclass
@@ -114,11 +128,6 @@ class Sample:
     cpu_seconds: float = 0.0
     simulator_seconds: float = 0.0
 
-    @property
-    def waiting_seconds(self) -> float:
-        """Wall time the process spent computing nothing (never negative: two cores can beat the wall clock)."""
-        return max(0.0, self.seconds - self.cpu_seconds)
-
 
 @dataclass
 class CaseResult:
@@ -128,21 +137,22 @@ class CaseResult:
     description: str
     pairs: list[tuple[float, float]] = field(default_factory=list)
     bound_seconds: float = 0.0
+    sequential_bound_seconds: float = 0.0
     calls: dict[str, dict[str, int]] = field(default_factory=dict)
     peak_mib: dict[str, float] = field(default_factory=dict)
     statuses: dict[str, Any] = field(default_factory=dict)
     build_seconds: list[float] = field(default_factory=list)
-    #: Per pair, (baseline, candidate) process CPU seconds, of which the fakes' seconds, and waiting seconds.
+    #: Per pair, (baseline, candidate) process CPU seconds and the fakes' share of them.
     cpu_pairs: list[tuple[float, float]] = field(default_factory=list)
     simulator_pairs: list[tuple[float, float]] = field(default_factory=list)
-    waiting_pairs: list[tuple[float, float]] = field(default_factory=list)
+    #: (baseline, candidate) wall seconds of the run with every latency times :data:`SLOPE_SCALE`.
+    scaled_seconds: tuple[float, float] | None = None
 
     def add_pair(self, first: Sample, second: Sample) -> None:
         """Record one alternating pair."""
         self.pairs.append((first.seconds, second.seconds))
         self.cpu_pairs.append((first.cpu_seconds, second.cpu_seconds))
         self.simulator_pairs.append((first.simulator_seconds, second.simulator_seconds))
-        self.waiting_pairs.append((first.waiting_seconds, second.waiting_seconds))
         self.build_seconds.extend((first.build_seconds, second.build_seconds))
         self.calls = {first.implementation: first.calls, second.implementation: second.calls}
         self.statuses = {first.implementation: first.status, second.implementation: second.status}
@@ -151,7 +161,7 @@ class CaseResult:
         """Medians, ratios and multiples of the bound, ready for JSON and Markdown."""
         legacy, refactored = _medians(self.pairs)
         ratios = [p[0] / p[1] for p in self.pairs if p[1] > 0]
-        waiting = _medians(self.waiting_pairs)
+        slopes = self.latency_slopes()
         return {
             "legacy_median_s": round(legacy, 3),
             "refactored_median_s": round(refactored, 3),
@@ -163,12 +173,24 @@ class CaseResult:
             "world_build_median_s": round(statistics.median(self.build_seconds), 2) if self.build_seconds else None,
             "cpu_median_s": [round(v, 3) for v in _medians(self.cpu_pairs)],
             "simulator_median_s": [round(v, 3) for v in _medians(self.simulator_pairs)],
-            "waiting_median_s": [round(v, 3) for v in waiting],
-            "waiting_x_bound": [self._x_bound(v) for v in waiting],
+            "sequential_bound_s": round(self.sequential_bound_seconds, 3),
+            "latency_slope_s": [round(v, 3) for v in slopes] if slopes else None,
+            "slope_x_bound": [self._x_bound(v) for v in slopes] if slopes else None,
+            "slope_x_sequential_bound": [self._x_bound(v, self.sequential_bound_seconds) for v in slopes]
+            if slopes
+            else None,
         }
 
-    def _x_bound(self, seconds: float) -> float | None:
-        return round(seconds / self.bound_seconds, 2) if self.bound_seconds else None
+    def latency_slopes(self) -> tuple[float, float] | None:
+        """Wall seconds each unit of the latency model adds, per implementation (``None`` before the scaled run)."""
+        if self.scaled_seconds is None or not self.pairs:
+            return None
+        (base, cand), (base_scaled, cand_scaled) = _medians(self.pairs), self.scaled_seconds
+        return (base_scaled - base) / (SLOPE_SCALE - 1), (cand_scaled - cand) / (SLOPE_SCALE - 1)
+
+    def _x_bound(self, seconds: float, bound: float | None = None) -> float | None:
+        bound = self.bound_seconds if bound is None else bound
+        return round(seconds / bound, 2) if bound else None
 
 
 def _medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:
@@ -202,10 +224,18 @@ def _run(scenario: Scenario, name: str, handler: Handler, trace_memory: bool = F
     return Sample(name, seconds, status, dict(sorted(calls.items())), built, cpu, simulator), peak
 
 
-def run_case(scenario: Scenario, implementations: list[tuple[str, Handler]], pairs: int) -> CaseResult:
-    """Alternate the two implementations ``pairs`` times, then measure each one's peak memory once."""
+def run_case(
+    scenario: Scenario, implementations: list[tuple[str, Handler]], pairs: int, scaled: Scenario | None = None
+) -> CaseResult:
+    """Alternate the two implementations ``pairs`` times, run each once in ``scaled`` (the same world with every
+    latency times :data:`SLOPE_SCALE`) for the latency slope, then measure each one's peak memory once."""
     (base_name, base), (cand_name, cand) = implementations
-    result = CaseResult(scenario.name, scenario.description, bound_seconds=critical_path_seconds(scenario))
+    result = CaseResult(
+        scenario.name,
+        scenario.description,
+        bound_seconds=critical_path_seconds(scenario),
+        sequential_bound_seconds=critical_path_seconds(scenario, parallel_accounts=False),
+    )
     for index in range(pairs):
         first, _ = _run(scenario, base_name, base)
         second, _ = _run(scenario, cand_name, cand)
@@ -218,6 +248,17 @@ def run_case(scenario: Scenario, implementations: list[tuple[str, Handler]], pai
             first.seconds,
             cand_name,
             second.seconds,
+        )
+    if scaled is not None:
+        result.scaled_seconds = (_run(scaled, base_name, base)[0].seconds, _run(scaled, cand_name, cand)[0].seconds)
+        logger.info(
+            "%s at %dx latency: %s %.3fs, %s %.3fs",
+            scenario.name,
+            SLOPE_SCALE,
+            base_name,
+            result.scaled_seconds[0],
+            cand_name,
+            result.scaled_seconds[1],
         )
     for name, handler in implementations:
         result.peak_mib[name] = round(_run(scenario, name, handler, trace_memory=True)[1], 1)
@@ -252,18 +293,21 @@ def markdown_table(results: list[CaseResult], latency: dict[str, float], pairs: 
         )
     lines += [
         "",
-        "Where the time goes (medians): process CPU time during the run, the part of it the simulated services spent",
-        "answering, and the time the process only waited (wall minus CPU), which is what the latency model costs.",
+        "Where the time goes (medians): process CPU time during a run and the part of it the simulated services spent",
+        "answering; the latency slope is the wall time one unit of the latency model adds (one more run of each at",
+        f"{SLOPE_SCALE}x latency), held against the bound and against the bound with accounts one after another.",
         "",
-        "| world | CPU s legacy / refactored | of which simulator s | waiting s legacy / refactored "
-        "| waiting / bound legacy / refactored |",
-        "|---|---:|---:|---:|---:|",
+        "| world | CPU s legacy / refactored | of which simulator s | latency slope s legacy / refactored "
+        "| slope / bound | bound, sequential accounts (s) | refactored slope / that bound |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         s = result.summary()
+        slope, x_bound, x_sequential = s["latency_slope_s"], s["slope_x_bound"], s["slope_x_sequential_bound"]
         lines.append(
             f"| {result.name} | {_pair(s['cpu_median_s'])} | {_pair(s['simulator_median_s'])} "
-            f"| {_pair(s['waiting_median_s'])} | {' / '.join(_times(v) for v in s['waiting_x_bound'])} |"
+            f"| {_pair(slope) if slope else 'n/a'} | {' / '.join(map(_times, x_bound)) if x_bound else 'n/a'} "
+            f"| {s['sequential_bound_s']:.2f} | {_times(x_sequential[1]) if x_sequential else 'n/a'} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -292,7 +336,8 @@ def run_bench(
         raise ValueError(f"unknown benchmark world(s) {unknown}; choose from {sorted(available)}")
     labels = (baseline, candidate) if baseline != candidate else (f"{baseline} (A)", f"{candidate} (B)")
     implementations = list(zip(labels, (resolve(baseline), resolve(candidate)), strict=True))
-    results = [run_case(available[name], implementations, pairs) for name in cases or list(available)]
+    scaled = bench_cases({service: ms * SLOPE_SCALE for service, ms in latency.items()})
+    results = [run_case(available[name], implementations, pairs, scaled[name]) for name in cases or list(available)]
     out_dir.mkdir(parents=True, exist_ok=True)
     document = {
         "latency_ms": latency,

@@ -8,6 +8,7 @@ import pytest
 
 from harness.bench import (
     DEFAULT_LATENCY_MS,
+    SLOPE_SCALE,
     CaseResult,
     Sample,
     bench_cases,
@@ -73,11 +74,12 @@ def test_run_bench_writes_json_and_markdown(tmp_path, monkeypatch):
     table = (tmp_path / "bench.md").read_text()
     assert "| 1-account-28-regions |" in table and "critical path" in table and "n/a" in table
     assert world["world_build_median_s"] > 0 and "world build (s)" in table
-    cpu, simulator, waiting = world["cpu_median_s"], world["simulator_median_s"], world["waiting_median_s"]
+    cpu, simulator = world["cpu_median_s"], world["simulator_median_s"]
     assert all(0 < sim < total for sim, total in zip(simulator, cpu, strict=True))
-    assert all(value >= 0 for value in waiting) and world["waiting_x_bound"] == [None, None]
-    assert len(world["cpu_pairs"]) == len(world["simulator_pairs"]) == len(world["waiting_pairs"]) == 2
-    assert "Where the time goes" in table and "| waiting / bound legacy / refactored |" in table
+    assert len(world["cpu_pairs"]) == len(world["simulator_pairs"]) == 2
+    assert len(world["scaled_seconds"]) == 2 and len(world["latency_slope_s"]) == 2
+    assert world["slope_x_bound"] == [None, None] and world["sequential_bound_s"] == 0
+    assert "Where the time goes" in table and "| refactored slope / that bound |" in table
     assert results[0].bound_seconds == 0
 
 
@@ -142,14 +144,27 @@ def test_the_code_under_test_prints_nothing_into_the_bench_output(tmp_path, monk
     assert "Starting source server inventory sync" not in capsys.readouterr().out
 
 
-def test_waiting_time_is_wall_minus_cpu_and_never_negative():
-    assert Sample("x", 1.5, 200, {}, cpu_seconds=1.0).waiting_seconds == pytest.approx(0.5)
-    assert Sample("x", 1.0, 200, {}, cpu_seconds=1.2).waiting_seconds == 0.0
-
-
-def test_waiting_is_held_against_the_bound():
-    result = CaseResult("w", "d", bound_seconds=0.5)
-    result.add_pair(Sample("a", 3.0, 200, {}, cpu_seconds=1.0), Sample("b", 2.0, 200, {}, cpu_seconds=1.5))
+def test_the_latency_slope_is_what_each_unit_of_latency_adds():
+    result = CaseResult("w", "d", bound_seconds=0.5, sequential_bound_seconds=1.0)
+    assert result.latency_slopes() is None and result.summary()["slope_x_bound"] is None
+    result.add_pair(Sample("a", 3.0, 200, {}), Sample("b", 2.0, 200, {}))
+    result.add_pair(Sample("a", 5.0, 200, {}), Sample("b", 2.2, 200, {}))
+    result.scaled_seconds = (4.0 + (SLOPE_SCALE - 1) * 4.0, 2.1 + (SLOPE_SCALE - 1) * 0.6)
     summary = result.summary()
-    assert summary["waiting_median_s"] == [2.0, 0.5] and summary["waiting_x_bound"] == [4.0, 1.0]
-    assert summary["refactored_x_bound"] == 4.0 and summary["speedup_median"] == 1.5
+    assert summary["latency_slope_s"] == pytest.approx([4.0, 0.6])
+    assert summary["slope_x_bound"] == [8.0, 1.2] and summary["slope_x_sequential_bound"] == [4.0, 0.6]
+    assert summary["refactored_x_bound"] == 4.2 and summary["speedup_median"] == pytest.approx(1.89, abs=0.01)
+
+
+def test_sequential_accounts_add_up_their_chains():
+    two = {
+        "name": "two",
+        "accounts": [{"accountId": a, "roleArn": f"arn:aws:iam::{a}:role/r"} for a in ("222222222222", "333333333333")],
+        "tables": {"activeRegions": ["us-east-1"]},
+        "servers": [{"account": a, "region": "us-east-1", "count": 1} for a in ("222222222222", "333333333333")],
+        "latency": {"services": DEFAULT_LATENCY_MS},
+    }
+    scenario = scenario_from_dict(two)
+    chain = 50 + 200 + (10 + 50 + 100 + 10)
+    assert critical_path_seconds(scenario) == pytest.approx((50 + chain + 10) / 1000)
+    assert critical_path_seconds(scenario, parallel_accounts=False) == pytest.approx((50 + 2 * chain + 10) / 1000)
