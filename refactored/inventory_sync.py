@@ -8,8 +8,9 @@ four approved divergences AD-1..AD-4 (see ``docs/design-deviations.md``):
 * AD-3: inventory write failures are retried, counted in ``totalErrors`` and never escape.
 * AD-4: an unset table variable answers 500 naming the variable.
 
-Accounts are processed one after another, as legacy does, so every write lands in the same order; the EC2 look-ups
-of one account, which legacy runs one group at a time, run in parallel and are merged back in group order.
+Accounts are processed one after another, as legacy does, so every write to a shared key lands in the same order;
+the EC2 look-ups of one account, which legacy runs one group at a time, run in parallel and are merged back in group
+order, and the region-status puts between two batch flushes go out together (each flush waits for them).
 """
 
 from __future__ import annotations
