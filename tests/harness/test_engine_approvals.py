@@ -241,6 +241,42 @@ def test_ad3_requires_synced_to_equal_what_was_persisted(approvals: dict) -> Non
     assert "totalSynced=3 but persisted 1" in uses["AD-3"].notes[0]
 
 
+def _inventory_put(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "service": "dynamodb",
+        "operation": "BatchWriteItem",
+        "account": ACCOUNT,
+        "region": "us-east-1",
+        "table": "inventory",
+        "params": {"PutRequest": {"Item": item}},
+    }
+
+
+def test_ad3_counts_a_write_replaced_by_a_later_write_of_the_run_as_persisted(approvals: dict) -> None:
+    fault = {"service": "dynamodb", "table": "inventory", "effect": {"kind": "error", "code": "ThrottlingException"}}
+    scenario = _scenario(faults=[fault], approvals=["AD-3"])
+    first = {"sourceServerArn": "a", "stagingAccountId": ACCOUNT, "lastUpdated": TIMESTAMP, "sourceAccountId": "1"}
+    second = {**first, "sourceAccountId": "2"}
+    # The first account's item, resent once (unprocessed), then the second account's item with the same key.
+    writes = [_inventory_put(first), _inventory_put(first), _inventory_put(second)]
+    tables = {"inventory": {"a | 1": second}}
+    _, uses = _judge(
+        scenario,
+        _obs(response=_ok(total=1)),
+        _obs(response=_ok(total=2), tables=tables, mutating_calls=writes),
+        approvals,
+    )
+    assert uses["AD-3"].candidate_ok
+    _, uses = _judge(
+        scenario,
+        _obs(response=_ok(total=1)),
+        _obs(response=_ok(total=3), tables=tables, mutating_calls=writes),
+        approvals,
+    )
+    assert not uses["AD-3"].candidate_ok
+    assert "totalSynced=3 but persisted 1 item(s) (and 1 write(s) replaced" in uses["AD-3"].notes[0]
+
+
 def test_ad4_requires_the_500_to_name_the_unset_variable(approvals: dict) -> None:
     scenario = _scenario(environment={"TARGET_ACCOUNTS_TABLE": None}, approvals=["AD-4"])
     baseline = _obs(response=None, exception={"type": "AttributeError", "message": "'NoneType' has no 'scan'"})
