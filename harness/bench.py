@@ -272,6 +272,7 @@ def _times(value: float | None) -> str:
 def markdown_table(results: list[CaseResult], latency: dict[str, float], pairs: int) -> str:
     """The table the README quotes."""
     latency_text = ", ".join(f"{k} {v:g} ms" for k, v in latency.items())
+    summaries = [(result, result.summary()) for result in results]
     lines = [
         f"Latency per call: {latency_text}. {pairs} alternating pairs per world; times are medians of the handler's",
         "wall time (world building excluded); speed-up is legacy / refactored per pair (median, range).",
@@ -280,8 +281,7 @@ def markdown_table(results: list[CaseResult], latency: dict[str, float], pairs: 
         "| AWS calls legacy / refactored | peak MiB legacy / refactored | world build (s) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for result in results:
-        s = result.summary()
+    for result, s in summaries:
         calls = [sum(c.values()) for c in result.calls.values()]
         peaks = list(result.peak_mib.values())
         spread = s["speedup_per_pair"]
@@ -301,8 +301,7 @@ def markdown_table(results: list[CaseResult], latency: dict[str, float], pairs: 
         "| slope / bound | bound, sequential accounts (s) | refactored slope / that bound |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for result in results:
-        s = result.summary()
+    for result, s in summaries:
         slope, x_bound, x_sequential = s["latency_slope_s"], s["slope_x_bound"], s["slope_x_sequential_bound"]
         lines.append(
             f"| {result.name} | {_pair(s['cpu_median_s'])} | {_pair(s['simulator_median_s'])} "

@@ -368,7 +368,7 @@ def _synced_equals_persisted(ctx: Context) -> bool:
     persisted = sum(
         1 for item in candidate.tables.get("inventory", {}).values() if item.get("lastUpdated") == body.get("timestamp")
     )
-    replaced = _replaced_inventory_writes(candidate) if candidate else 0
+    replaced = _replaced_inventory_writes(candidate)
     if body["totalSynced"] != persisted + replaced:
         also = f" (and {replaced} write(s) replaced by a later write of the run)" if replaced else ""
         ctx.notes.append(f"candidate reports totalSynced={body['totalSynced']} but persisted {persisted} item(s){also}")

@@ -54,15 +54,20 @@ def _status_write(region: str, status: str) -> dict[str, Any]:
     return {"via": "BatchWriteItem", "account": "111111111111", "region": "us-east-1", "item": item}
 
 
-def _delete(arn: str) -> dict[str, Any]:
+def _inventory_call(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """One observed DynamoDB call of the Lambda on the inventory table."""
     return {
         "service": "dynamodb",
-        "operation": "DeleteItem",
+        "operation": operation,
         "account": "111111111111",
         "region": "us-east-1",
         "table": "inventory",
-        "params": {"Key": {"sourceServerArn": arn, "stagingAccountId": ACCOUNT}},
+        "params": params,
     }
+
+
+def _delete(arn: str) -> dict[str, Any]:
+    return _inventory_call("DeleteItem", {"Key": {"sourceServerArn": arn, "stagingAccountId": ACCOUNT}})
 
 
 def _judge(scenario: Scenario, baseline: Observation, candidate: Observation, approvals: dict, **kw: Any) -> tuple:
@@ -195,17 +200,9 @@ def test_ad2_rejects_deleting_a_record_of_a_failed_region(approvals: dict) -> No
 
 
 def _scan(account: str) -> dict[str, Any]:
-    return {
-        "service": "dynamodb",
-        "operation": "Scan",
-        "account": "111111111111",
-        "region": "us-east-1",
-        "table": "inventory",
-        "params": {
-            "FilterExpression": "sourceAccountId = :acct_id",
-            "ExpressionAttributeValues": {":acct_id": account},
-        },
-    }
+    return _inventory_call(
+        "Scan", {"FilterExpression": "sourceAccountId = :acct_id", "ExpressionAttributeValues": {":acct_id": account}}
+    )
 
 
 @pytest.mark.parametrize(
@@ -242,14 +239,7 @@ def test_ad3_requires_synced_to_equal_what_was_persisted(approvals: dict) -> Non
 
 
 def _inventory_put(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "service": "dynamodb",
-        "operation": "BatchWriteItem",
-        "account": ACCOUNT,
-        "region": "us-east-1",
-        "table": "inventory",
-        "params": {"PutRequest": {"Item": item}},
-    }
+    return _inventory_call("BatchWriteItem", {"PutRequest": {"Item": item}})
 
 
 def test_ad3_counts_a_write_replaced_by_a_later_write_of_the_run_as_persisted(approvals: dict) -> None:
