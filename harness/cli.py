@@ -1,10 +1,7 @@
 """Command line of the harness: ``python -m harness <command> ...``.
 
-Exit codes, shared by every command:
-
-- ``0`` (:data:`EXIT_OK`): everything valid / equivalent / GO.
-- ``1`` (:data:`EXIT_NO_GO`): the harness ran and found a divergence or decided NO-GO.
-- ``2`` (:data:`EXIT_BAD_INPUT`): bad input: invalid scenario files, bad arguments (argparse also exits 2).
+Exit codes (:mod:`harness.commandline`, shared by every command): ``0`` ok / GO, ``1`` divergence / NO-GO, ``2`` bad
+input.
 
 Adding a command takes a few lines in this module: a function that declares its arguments and a handler decorated
 with :func:`command`, returning an exit code. Import heavy modules (moto, the engine) inside the handler so that
@@ -34,12 +31,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from harness.arguments import implementation_arguments, whole_number
+from harness.commandline import EXIT_BAD_INPUT, EXIT_OK, implementation_arguments, whole_number, write_line
 from harness.validation import Problem, ScenarioError, load_scenarios
-
-EXIT_OK = 0
-EXIT_NO_GO = 1
-EXIT_BAD_INPUT = 2
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -79,12 +72,6 @@ def command(
         return handler
 
     return register
-
-
-def write_line(stream: TextIO, text: str) -> None:
-    """Write one line of the CLI's output (its interface, not a diagnostic)."""
-    stream.write(f"{text}\n")
-    stream.flush()
 
 
 def report_problems(problems: Sequence[Problem], stream: TextIO | None = None) -> None:

@@ -5,7 +5,8 @@ input (a missing or invalid scenario file, an unknown implementation, a malforme
 approval declares). Bad input is detected before anything runs, so no report directory is touched. Progress goes to
 stderr, one line per scenario; the verdict and what blocks it go to stdout.
 
-This module only imports ``argparse`` at load time; the engine is imported when a command runs.
+This module only imports ``argparse`` and :mod:`harness.commandline` at load time; the engine is imported when a
+command runs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.arguments import implementation_arguments
+from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, implementation_arguments, write_line
 
 DEFAULT_SCENARIO_DIR = "scenarios"
 DEFAULT_MAX_JOBS = 4
@@ -93,7 +94,6 @@ def _prepare(args: argparse.Namespace, paths: list[str]) -> tuple[Any, Any, dict
 
 
 def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> int:
-    from harness.cli import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, write_line
     from harness.engine.coverage import coverage, gate_blockers
     from harness.engine.reports import write_report_dir
     from harness.engine.runner import run_scenarios
@@ -114,7 +114,7 @@ def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> int:
         result.blockers = gate_blockers(result.coverage, result.scenarios)
     if args.report_dir is not None:
         write_report_dir(result, args.report_dir)
-    _summary(result, sys.stdout, write_line)
+    _summary(result, sys.stdout)
     return EXIT_OK if result.verdict == "GO" else EXIT_NO_GO
 
 
@@ -129,7 +129,7 @@ def _progress(position: int, total: int, outcome: Any) -> None:
     sys.stderr.flush()
 
 
-def _summary(result: Any, stream: TextIO, write_line: Any) -> None:
+def _summary(result: Any, stream: TextIO) -> None:
     counts = ", ".join(f"{n} {outcome}" for outcome, n in result.counts.items() if n)
     write_line(stream, f"{result.verdict}: {len(result.scenarios)} scenario(s): {counts} ({result.duration_s:.1f}s)")
     for reason in result.reasons():

@@ -5,7 +5,8 @@ generated world: the shrunk example is written out either way), 2 on bad input (
 unknown implementation, a malformed approvals file). Progress goes to stderr, one line per engine run; the summary,
 the failing example's differences and its scenario file go to stdout.
 
-This module only imports ``argparse`` at load time; Hypothesis and the engine are imported when the command runs.
+This module only imports ``argparse`` and :mod:`harness.commandline` at load time; Hypothesis and the engine are
+imported when the command runs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.arguments import implementation_arguments, whole_number
+from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, implementation_arguments, whole_number, write_line
 
 DEFAULT_SAVE_DIR = "reports/fuzz"
 _SHOWN_DIFFERENCES = 10
@@ -45,7 +46,6 @@ def fuzz_arguments(parser: argparse.ArgumentParser) -> None:
 
 def fuzz(args: argparse.Namespace) -> int:
     """Run the fuzzer; exit 0 when nothing unapproved diverged, 1 when something did, 2 on bad input."""
-    from harness.cli import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, write_line
     from harness.engine.approvals import DEFAULT_APPROVALS, ApprovalError, load_approvals
     from harness.fuzz.runner import FuzzOptions
     from harness.fuzz.runner import fuzz as run_fuzz
@@ -72,7 +72,7 @@ def fuzz(args: argparse.Namespace) -> int:
         f"fuzz: {args.examples} example(s), seed {args.seed}, baseline {args.baseline}, candidate {args.candidate}",
     )
     report = run_fuzz(options, progress=lambda record: _progress(record, args.examples, args.shrink_budget))
-    _summary(report, write_line)
+    _summary(report)
     return EXIT_NO_GO if report.found else EXIT_OK
 
 
@@ -89,7 +89,7 @@ def _progress(record: Any, examples: int, shrink_budget: int) -> None:
     sys.stderr.flush()
 
 
-def _summary(report: Any, write_line: Any) -> None:
+def _summary(report: Any) -> None:
     from harness.fuzz.writer import reproduce_command
 
     stream = sys.stdout

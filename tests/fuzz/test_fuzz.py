@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from harness.cli import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, main
+from harness.cli import main
+from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK
 from harness.engine.runner import run_scenario
 from harness.fuzz.runner import ExampleRecord, FuzzOptions, FuzzReport, Judge, ShrinkBudgetSpent, fuzz, search
 from harness.fuzz.strategies import LAMBDA_ACCOUNT

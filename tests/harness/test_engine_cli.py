@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, main
+from harness.cli import main
+from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK
 from harness.engine.model import RunResult
 from harness.engine.reports import VERDICT_FILE, write_report_dir, write_verdict
 

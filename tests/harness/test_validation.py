@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 
 from harness import cli
+from harness.commandline import EXIT_BAD_INPUT, EXIT_OK
 from harness.scenario import DEFAULT_CLOCK, DEFAULT_PAGE_SIZE, Scenario
 from harness.validation import (
     Problem,
@@ -517,13 +518,13 @@ def test_problem_renders_as_file_path_reason() -> None:
 
 
 def test_cli_validate_valid_files_exits_0_with_one_summary_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["validate", str(VALID)]) == cli.EXIT_OK
+    assert cli.main(["validate", str(VALID)]) == EXIT_OK
     out, err = capsys.readouterr()
     assert out == "OK: 2 scenario file(s) valid (9 servers, 5 fault rules)\n" and err == ""
 
 
 def test_cli_validate_broken_files_exits_2_listing_each_problem(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["validate", str(VALID), str(BROKEN / "unknown-key.yaml")]) == cli.EXIT_BAD_INPUT
+    assert cli.main(["validate", str(VALID), str(BROKEN / "unknown-key.yaml")]) == EXIT_BAD_INPUT
     out, err = capsys.readouterr()
     assert out == ""
     assert err.splitlines() == [
@@ -536,7 +537,7 @@ def test_cli_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in ([], ["validate"], ["frobnicate"]):
         with pytest.raises(SystemExit) as raised:
             cli.main(argv)
-        assert raised.value.code == cli.EXIT_BAD_INPUT
+        assert raised.value.code == EXIT_BAD_INPUT
     assert "usage:" in capsys.readouterr().err
 
 
@@ -546,13 +547,13 @@ def test_cli_commands_register_from_one_small_function(capsys: pytest.CaptureFix
 
     def handler(args: Any) -> int:
         load_scenario(BROKEN / "negative-count.yaml")  # a ScenarioError escaping a handler is reported, exit 2
-        return cli.EXIT_OK
+        return EXIT_OK
 
     try:
         cli.command("probe", "a test command", arguments)(handler)
         with pytest.raises(ValueError, match="already registered"):
             cli.command("probe", "again", arguments)(handler)
-        assert cli.main(["probe", "--flag"]) == cli.EXIT_BAD_INPUT
+        assert cli.main(["probe", "--flag"]) == EXIT_BAD_INPUT
         assert "servers[0].count: must be >= 0, got -1" in capsys.readouterr().err
     finally:
         cli.COMMANDS.pop("probe", None)

@@ -1,10 +1,31 @@
-"""Command-line arguments several harness commands share."""
+"""What every command of ``python -m harness`` shares: exit codes, output lines and argument definitions.
+
+Exit codes, shared by every command:
+
+- ``0`` (:data:`EXIT_OK`): everything valid / equivalent / GO.
+- ``1`` (:data:`EXIT_NO_GO`): the harness ran and found a divergence or decided NO-GO.
+- ``2`` (:data:`EXIT_BAD_INPUT`): bad input: invalid scenario files, bad arguments (argparse also exits 2).
+
+:mod:`harness.cli` and every command module (``harness.<package>.command``, :mod:`harness.engine.commands`) import
+this module; it imports nothing of the harness, so no package imports its caller.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
+
+EXIT_OK = 0
+EXIT_NO_GO = 1
+EXIT_BAD_INPUT = 2
+
+
+def write_line(stream: TextIO, text: str) -> None:
+    """Write one line of the CLI's output (its interface, not a diagnostic)."""
+    stream.write(f"{text}\n")
+    stream.flush()
 
 
 def implementation_arguments(parser: argparse.ArgumentParser, approvals: bool = True) -> None:
