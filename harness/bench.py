@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.implementations import Handler, resolve
-from harness.scenario import Scenario, scenario_from_dict
+from harness.scenario.model import Scenario, scenario_from_dict
 from harness.world import World, wall_clock
 from lambda_shared.drs_regions import DRS_REGIONS
 

@@ -17,9 +17,9 @@ with :func:`command`, returning an exit code. Import heavy modules (moto, the en
 
         return EXIT_OK if run_paths(args.paths).equivalent else EXIT_NO_GO
 
-A :class:`~harness.validation.ScenarioError` escaping any handler is reported like ``validate`` reports problems and
-exits 2, so commands that load scenarios need no error handling of their own. The CLI's output on stdout/stderr is its
-interface (tested); diagnostics go through :mod:`logging` (``-v`` shows them).
+A :class:`~harness.scenario.loading.ScenarioError` escaping any handler is reported like ``validate`` reports
+problems and exits 2, so commands that load scenarios need no error handling of their own. The CLI's output on
+stdout/stderr is its interface (tested); diagnostics go through :mod:`logging` (``-v`` shows them).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from harness.commandline import EXIT_BAD_INPUT, EXIT_OK, implementation_arguments, whole_number, write_line
-from harness.validation import Problem, ScenarioError, load_scenarios
+from harness.scenario.loading import Problem, ScenarioError, load_scenarios
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.engine.coverage import ERROR_TYPE_LABELS, ERROR_TYPES, LEGACY_STATES, error_type_of
-from harness.scenario import Scenario
-from harness.validation import ScenarioError, load_scenarios
+from harness.scenario.loading import ScenarioError, load_scenarios
+from harness.scenario.model import Scenario
 
 logger = logging.getLogger(__name__)
 

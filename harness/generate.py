@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from harness.scenario import DEFAULT_CLOCK
+from harness.scenario.model import DEFAULT_CLOCK
 
 GIB = 1024**3
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"

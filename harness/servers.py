@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.ec2_builder import DEFAULT_TAGS, Ec2Builder, InstanceRequest
 from harness.generate import deep_merge, generate_server
-from harness.scenario import Scenario, ServerSpec
+from harness.scenario.model import Scenario, ServerSpec
 
 Placement = tuple[str, str]
 

@@ -36,7 +36,7 @@ from harness.aws.calls import AwsCall
 from harness.aws.drs_fake import DrsFake
 from harness.aws.faults import FaultPlan, LatencyModel
 from harness.ec2_builder import Ec2Builder
-from harness.scenario import OTHER_TABLE_VARIABLES, TABLES, Fault, Scenario
+from harness.scenario.model import OTHER_TABLE_VARIABLES, TABLES, Fault, Scenario
 from harness.servers import build_servers
 
 logger = logging.getLogger(__name__)

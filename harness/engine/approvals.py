@@ -19,7 +19,7 @@ import yaml
 
 from harness.engine.model import APPROVED, UNAPPROVED, ApprovalUse, Difference, Observation, jsonable
 from harness.engine.noise import written_values
-from harness.scenario import TABLES, Scenario
+from harness.scenario.model import TABLES, Scenario
 
 DEFAULT_APPROVALS = Path(__file__).resolve().parent.parent / "approvals.yaml"
 

@@ -72,7 +72,7 @@ def _prepare(args: argparse.Namespace, paths: list[str]) -> tuple[Any, Any, dict
     from harness.engine.approvals import DEFAULT_APPROVALS, ApprovalError, load_approvals, unknown_references
     from harness.engine.observe import resolve_implementation
     from harness.implementations import ImplementationError
-    from harness.validation import load_scenarios
+    from harness.scenario.loading import load_scenarios
 
     resolved = []
     for option in ("baseline", "candidate"):

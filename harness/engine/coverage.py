@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness.engine.model import Observation, ScenarioResult
-from harness.scenario import Fault, Scenario
+from harness.scenario.model import Fault, Scenario
 
 #: The design's eight DRS error types (``query_drs_single_region``), in its order.
 ERROR_TYPES = (

@@ -26,7 +26,7 @@ from harness.engine.normalise import (
     tables_by_key,
 )
 from harness.implementations import qualified_name, resolve
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from harness.engine.model import (
 )
 from harness.engine.noise import baseline_noise, needs_probe, split_noise
 from harness.engine.observe import Implementation, observe, resolve_implementation
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from harness.engine.observe import Implementation, observe, resolve_implementati
 from harness.engine.runner import PRIMARY, SECONDARY, evaluate, run_scenario
 from harness.fuzz.strategies import active_regions, scenario_documents
 from harness.fuzz.writer import write_failure
-from harness.validation import document_scenario, load_scenario
+from harness.scenario.loading import document_scenario, load_scenario
 from harness.world import wall_clock
 
 logger = logging.getLogger(__name__)

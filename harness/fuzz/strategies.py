@@ -20,8 +20,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from harness.aws.errors import CATALOGUE
-from harness.scenario import DEFAULT_LAMBDA_ACCOUNT
+from harness.scenario.errors import CATALOGUE
+from harness.scenario.model import DEFAULT_LAMBDA_ACCOUNT
 
 LAMBDA_ACCOUNT = DEFAULT_LAMBDA_ACCOUNT
 #: Accounts that may be target-account rows (the Lambda's own first: the simplest world).
@@ -497,7 +497,7 @@ def scenario_documents(draw: st.DrawFn, name: str = "fuzz-example") -> dict[str,
         name: The document's ``name`` (the scenario writer renames it after the file it writes).
 
     Returns:
-        The document; :func:`harness.validation.document_scenario` accepts every one.
+        The document; :func:`harness.scenario.loading.document_scenario` accepts every one.
     """
     seed = draw(st.integers(0, 99))
     page_size = draw(st.sampled_from([_ABSENT, 1, 2]))

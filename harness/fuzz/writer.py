@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from harness.engine.model import ScenarioResult
-from harness.validation import load_scenario, parse_yaml
+from harness.scenario.loading import load_scenario, parse_yaml
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ FUZZ_TAG = "fuzz"
 #: Unapproved differences quoted in the description.
 QUOTED_DIFFERENCES = 5
 _QUOTE_LIMIT = 300
-SCHEMA = Path(__file__).resolve().parent.parent / "scenario.schema.json"
+SCHEMA = Path(__file__).resolve().parent.parent / "scenario" / "schema.json"
 
 
 class _Dumper(yaml.SafeDumper):

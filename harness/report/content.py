@@ -100,7 +100,7 @@ def _scenario_extras(source: str) -> dict[str, Any]:
     path = Path(source)
     if source.startswith("<") or not path.is_file():
         return {}
-    from harness.validation import ScenarioError, load_scenario
+    from harness.scenario.loading import ScenarioError, load_scenario
 
     try:
         scenario = load_scenario(path)

@@ -16,7 +16,7 @@ from harness.engine.approvals import Approval, load_approvals
 from harness.engine.model import Observation
 from harness.engine.runner import run_baselines
 from harness.scenario import Scenario
-from harness.validation import SCENARIO_SUFFIXES, load_scenario
+from harness.scenario.loading import SCENARIO_SUFFIXES, load_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 #: Every scenario file of the library; new files appear as new tests automatically.

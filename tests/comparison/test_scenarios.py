@@ -14,7 +14,7 @@ import pytest
 from harness.engine.approvals import Approval
 from harness.engine.model import APPROVED_DIVERGENCE, EQUIVALENT
 from harness.engine.runner import run_scenario
-from harness.validation import load_scenario
+from harness.scenario import load_scenario
 from tests.comparison.conftest import SCENARIO_FILES, BaselinePair
 
 IDS = [path.stem for path in SCENARIO_FILES]

@@ -14,7 +14,7 @@ import pytest
 from harness.engine.model import DIVERGENT, ERROR
 from harness.engine.runner import run_scenario
 from harness.fuzz.writer import FUZZ_TAG
-from harness.validation import load_scenario, load_scenarios
+from harness.scenario import load_scenario, load_scenarios
 
 FOUND_DIR = Path(__file__).resolve().parent / "found"
 FOUND = sorted(FOUND_DIR.glob("*.yaml"))

@@ -19,7 +19,7 @@ from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK
 from harness.engine.runner import run_scenario
 from harness.fuzz.runner import ExampleRecord, FuzzOptions, FuzzReport, Judge, ShrinkBudgetSpent, fuzz, search
 from harness.fuzz.strategies import LAMBDA_ACCOUNT
-from harness.validation import load_scenario
+from harness.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = "tests.fuzz.broken_candidates"

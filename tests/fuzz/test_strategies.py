@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from harness.aws.errors import CATALOGUE
 from harness.fuzz.strategies import (
     LAMBDA_ACCOUNT,
     MAX_ACCOUNTS,
@@ -37,7 +36,8 @@ from harness.fuzz.strategies import (
     splits_region_status_batch,
     sts_faults,
 )
-from harness.validation import check_document, document_scenario
+from harness.scenario.errors import CATALOGUE
+from harness.scenario.loading import check_document, document_scenario
 
 SAMPLE_SIZE = 300
 SAMPLE_SEED = 20260115

@@ -16,7 +16,7 @@ from harness.fuzz.writer import (
     scenario_text,
     write_failure,
 )
-from harness.validation import load_scenario, parse_yaml
+from harness.scenario.loading import load_scenario, parse_yaml
 
 DOCUMENT = {
     "name": "fuzz-example",

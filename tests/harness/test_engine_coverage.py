@@ -16,7 +16,7 @@ from harness.engine.coverage import (
     states_of,
 )
 from harness.engine.model import ApprovalUse, Observation, ScenarioResult
-from harness.scenario import fault_from_dict, scenario_from_dict
+from harness.scenario.model import fault_from_dict, scenario_from_dict
 
 
 @pytest.mark.parametrize(

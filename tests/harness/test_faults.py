@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, CredentialRetrievalError, EndpointConnectionError, ReadTimeoutError
 from botocore.parsers import ResponseParserError
 
-from harness.aws.errors import CATALOGUE
+from harness.scenario.errors import CATALOGUE
 
 NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 TARGET = "222222222222"

@@ -17,8 +17,8 @@ import botocore.session
 from botocore.parsers import RestJSONParser
 
 from harness.generate import deep_merge, generate_server, generate_servers
-from harness.scenario import DEFAULT_CLOCK
-from harness.validation import source_server_problems
+from harness.scenario.loading import source_server_problems
+from harness.scenario.model import DEFAULT_CLOCK
 from lambda_shared.drs_regions import DRS_REGIONS
 
 ROOT = Path(__file__).resolve().parents[2]

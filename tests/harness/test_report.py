@@ -32,8 +32,7 @@ from harness.engine.reports import write_report_dir
 from harness.engine.runner import run_scenarios
 from harness.report import REPORT_FILES, build_view, render_html, signoff
 from harness.report.metadata import tool_versions
-from harness.scenario import Scenario, scenario_from_dict
-from harness.validation import load_scenario
+from harness.scenario import Scenario, load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "scenarios" / "single-account-single-region-no-servers.yaml"

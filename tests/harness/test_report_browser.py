@@ -15,7 +15,7 @@ import pytest
 
 from harness.engine.reports import write_report_dir
 from harness.engine.runner import run_scenarios
-from harness.validation import load_scenario
+from harness.scenario import load_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from harness import coverage_doc
-from harness.aws.errors import known_error_codes
 from harness.coverage_doc import (
     APPROVAL_IDS,
     DEFAULT_OUTPUT,
@@ -30,7 +29,8 @@ from harness.engine.approvals import load_approvals
 from harness.engine.coverage import ERROR_TYPES, LEGACY_STATES, states_of
 from harness.engine.observe import observe, resolve_implementation
 from harness.scenario import Scenario, scenario_from_dict
-from harness.validation import load_scenarios, load_schema, schema_problems
+from harness.scenario.errors import known_error_codes
+from harness.scenario.loading import load_scenarios, load_schema, schema_problems
 from lambda_shared.drs_regions import DRS_REGIONS
 
 LEGACY = resolve_implementation("legacy")

@@ -17,8 +17,7 @@ import pytest
 
 from harness import cli
 from harness.commandline import EXIT_BAD_INPUT, EXIT_OK
-from harness.scenario import DEFAULT_CLOCK, DEFAULT_PAGE_SIZE, Scenario
-from harness.validation import (
+from harness.scenario.loading import (
     Problem,
     ScenarioError,
     check_document,
@@ -32,6 +31,7 @@ from harness.validation import (
     source_server_problems,
     validate_paths,
 )
+from harness.scenario.model import DEFAULT_CLOCK, DEFAULT_PAGE_SIZE, Scenario
 from lambda_shared.drs_regions import DRS_REGIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,8 +80,8 @@ def _schema_property_names(node: Any) -> set[str]:
 
 
 def _keys_read_by_scenario_module() -> set[str]:
-    """String keys ``harness/scenario.py`` reads from documents: ``x.get("key")``, ``x["key"]``, ``"key" in x``."""
-    tree = ast.parse((ROOT / "harness" / "scenario.py").read_text())
+    """String keys the scenario model reads from documents: ``x.get("key")``, ``x["key"]``, ``"key" in x``."""
+    tree = ast.parse((ROOT / "harness" / "scenario" / "model.py").read_text())
     keys: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
@@ -101,7 +101,7 @@ def test_every_key_the_scenario_model_reads_is_described_by_the_schema() -> None
     read = _keys_read_by_scenario_module()
     assert {"name", "drsPageSize", "activeRegions", "regionSpreadMs", "first", "page"} <= read  # the scan works
     missing = read - _schema_property_names(load_schema())
-    assert not missing, f"harness/scenario.py reads keys the schema does not describe: {sorted(missing)}"
+    assert not missing, f"harness/scenario/model.py reads keys the schema does not describe: {sorted(missing)}"
 
 
 def test_every_schema_object_documents_itself_for_editors() -> None:

@@ -1,6 +1,6 @@
 """The scenario model: one simulated AWS world, as the harness builds it.
 
-A scenario file is YAML validated against ``scenario.schema.json`` (see :mod:`harness.validation`). This module
+A scenario file is YAML validated against ``schema.json`` (see :mod:`harness.scenario.loading`). This module
 turns a validated document into immutable dataclasses with every default applied, so the world builder never has
 to guess. The format is documented for people in ``docs/scenario-format.md``.
 """
@@ -178,7 +178,7 @@ class Expectations:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A whole simulated world; build one with :func:`scenario_from_dict` or `harness.validation.load_scenario`."""
+    """A whole simulated world; build one with :func:`scenario_from_dict` or :func:`~harness.scenario.load_scenario`."""
 
     name: str
     description: str = ""

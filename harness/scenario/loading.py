@@ -5,7 +5,7 @@ Every problem is reported as a :class:`Problem` naming the file, the path inside
 :func:`load_scenarios` either returns a scenario for every file or raises :class:`ScenarioError` carrying every
 problem of every file.
 
-The schema (``harness/scenario.schema.json``) catches what JSON Schema can express: unknown keys, types, 12-digit
+The schema (``harness/scenario/schema.json``) catches what JSON Schema can express: unknown keys, types, 12-digit
 account ids, DRS regions, negative counts, trigger shapes. The semantic rules here add what it cannot: the file name,
 duplicate ids and rows, error codes the fault layer knows for the fault's service, operation names that exist in
 botocore's service model, which triggers and effects apply to which operation, and DRS partial objects that must only
@@ -31,8 +31,8 @@ import jsonschema
 import yaml
 from botocore.model import Shape
 
-from harness.aws.errors import known_error_codes
-from harness.scenario import SERVICES, Scenario, scenario_from_dict, scenario_path_name
+from harness.scenario.errors import known_error_codes
+from harness.scenario.model import SERVICES, Scenario, scenario_from_dict, scenario_path_name
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def _duplicate_keys(node: yaml.Node | None, path: DocPath = (), active: frozense
 @cache
 def load_schema() -> dict[str, Any]:
     """The scenario JSON Schema shipped with the package."""
-    text = resources.files("harness").joinpath("scenario.schema.json").read_text(encoding="utf-8")
+    text = resources.files("harness.scenario").joinpath("schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
