@@ -32,7 +32,7 @@ from typing import Any
 
 from harness.implementations import Handler, resolve
 from harness.scenario.model import Scenario, scenario_from_dict
-from harness.world import World, wall_clock
+from harness.world.world import World, wall_clock
 from lambda_shared.drs_regions import DRS_REGIONS
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Turning what a world recorded into comparable observations: redaction, typing, call classification.
 
-Nothing here touches a world; the functions take the raw pieces (:class:`~harness.aws.calls.AwsCall` records, a
+Nothing here touches a world; the functions take the raw pieces (:class:`~harness.world.aws.calls.AwsCall` records, a
 table snapshot, the handler's return value) and return plain data, so they are unit-tested on hand-made input.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from harness.aws.attributes import deserialise_attributes
-from harness.aws.calls import MUTATING_OPERATIONS, AwsCall
+from harness.world.aws.attributes import deserialise_attributes
+from harness.world.aws.calls import MUTATING_OPERATIONS, AwsCall
 
 #: Keys whose values are secrets wherever they appear (STS ``Credentials``, session tokens, passwords...).
 SECRET_KEY = re.compile(r"secret|token|password|credential", re.IGNORECASE)

@@ -120,7 +120,7 @@ def observe(scenario: Scenario, implementation: Implementation, variant: int = 0
     Returns:
         The redacted observation.
     """
-    from harness.world import World, wall_clock  # keeps the pure engine importable without moto
+    from harness.world.world import World, wall_clock  # keeps the pure engine importable without moto
 
     observation = Observation(implementation=implementation.name, variant=variant)
     try:

@@ -93,7 +93,7 @@ def run_scenario(
 
 
 def _clock() -> float:
-    from harness.world import wall_clock  # real time even under a frozen clock
+    from harness.world.world import wall_clock  # real time even under a frozen clock
 
     return wall_clock()
 

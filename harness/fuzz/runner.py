@@ -35,7 +35,7 @@ from harness.engine.runner import PRIMARY, SECONDARY, evaluate, run_scenario
 from harness.fuzz.strategies import active_regions, scenario_documents
 from harness.fuzz.writer import write_failure
 from harness.scenario.loading import document_scenario, load_scenario
-from harness.world import wall_clock
+from harness.world.world import wall_clock
 
 logger = logging.getLogger(__name__)
 

@@ -378,7 +378,7 @@ def shape_problems(value: Any, shape: Shape, path: DocPath = (), allow_null: boo
         shape: The botocore shape it must fit.
         path: Where ``value`` sits in its document, to prefix reported paths.
         allow_null: Accept ``null`` for ``value`` and for structure members below it (not inside lists or maps):
-            a partial object's way of removing a generated key (see :func:`harness.generate.deep_merge`).
+            a partial object's way of removing a generated key (see :func:`harness.world.generate.deep_merge`).
 
     Lengths and patterns are not checked, so a scenario can still describe odd but parseable answers (an empty arn).
     """

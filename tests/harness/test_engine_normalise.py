@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from harness.aws.calls import AwsCall
 from harness.engine.normalise import (
     CallSplit,
     fingerprint,
@@ -13,6 +12,7 @@ from harness.engine.normalise import (
     scrub_text,
     tables_by_key,
 )
+from harness.world.aws.calls import AwsCall
 
 TABLES = {"inventory": "drs-inventory", "targetAccounts": "drs-targets", "regionStatus": "drs-status"}
 

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-import harness.world
+import harness.world.world
 import legacy.inventory_sync as legacy_module
 from harness.engine.approvals import load_approvals
 from harness.engine.model import APPROVED_DIVERGENCE, DIVERGENT, EQUIVALENT, ERROR, NOISE, Observation
@@ -122,7 +122,7 @@ def test_a_world_that_cannot_be_built_is_an_error(
     def broken(*_args: Any) -> None:
         raise RuntimeError("EC2 placement exploded")
 
-    monkeypatch.setattr(harness.world, "build_servers", broken)
+    monkeypatch.setattr(harness.world.world, "build_servers", broken)
     result = run_scenario(_scenario(), "legacy", "legacy", baselines=legacy_runs)
     assert result.status == ERROR
     assert result.errors[0].startswith("harness failure in the legacy.inventory_sync:")

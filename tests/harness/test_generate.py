@@ -16,9 +16,9 @@ from typing import Any
 import botocore.session
 from botocore.parsers import RestJSONParser
 
-from harness.generate import deep_merge, generate_server, generate_servers
 from harness.scenario.loading import source_server_problems
 from harness.scenario.model import DEFAULT_CLOCK
+from harness.world.generate import deep_merge, generate_server, generate_servers
 from lambda_shared.drs_regions import DRS_REGIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +69,7 @@ def test_every_argument_changes_the_server() -> None:
 
 def test_servers_are_identical_across_processes_and_hash_seeds() -> None:
     code = (
-        "import json; from harness.generate import generate_servers; "
+        "import json; from harness.world.generate import generate_servers; "
         "print(json.dumps(generate_servers(5, '222222222222', 'ap-south-1', 20), sort_keys=True))"
     )
     outputs = set()

@@ -13,10 +13,10 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from harness.aws.drs_fake import NotSupportedByFake, decode_token, encode_token
-from harness.aws.wire import UnmockedRequestError
 from harness.scenario import scenario_from_dict
-from harness.world import NetworkRefusedError, World, wall_clock
+from harness.world.aws.drs_fake import NotSupportedByFake, decode_token, encode_token
+from harness.world.aws.wire import UnmockedRequestError
+from harness.world.world import NetworkRefusedError, World, wall_clock
 
 TARGET = "222222222222"
 OTHER = "333333333333"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from harness.aws.calls import AwsCall
 from harness.scenario import scenario_from_dict
 from harness.world import World
+from harness.world.aws.calls import AwsCall
 from lambda_shared import active_region_filter
 from legacy.inventory_sync import handle_sync_source_server_inventory_legacy
 

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import refactored.inventory_sync as sync
-from harness.generate import generate_server
 from harness.scenario import scenario_from_dict
 from harness.world import World
+from harness.world.generate import generate_server
 from lambda_shared.drs_regions import DRS_REGIONS
 from refactored.inventory_sync import (
     DiscoveredServer,

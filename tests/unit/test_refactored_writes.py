@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import refactored.inventory_sync as sync
-from harness.generate import generate_server
+from harness.world.generate import generate_server
 from refactored.inventory_sync import (
     AccountSync,
     DiscoveredServer,

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest
 
-from harness.aws.errors import render_error
+from harness.world.aws.errors import render_error
 
 MAX_RESULTS_LIMIT = 1000
 _TOKEN_PREFIX = "drs-fake:"  # noqa: S105 - a pagination marker, not a secret

@@ -30,14 +30,14 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.moto_api._internal import mock_random
 
-from harness.aws import wire
-from harness.aws.attributes import deserialise_attributes
-from harness.aws.calls import AwsCall
-from harness.aws.drs_fake import DrsFake
-from harness.aws.faults import FaultPlan, LatencyModel
-from harness.ec2_builder import Ec2Builder
 from harness.scenario.model import OTHER_TABLE_VARIABLES, TABLES, Fault, Scenario
-from harness.servers import build_servers
+from harness.world.aws import wire
+from harness.world.aws.attributes import deserialise_attributes
+from harness.world.aws.calls import AwsCall
+from harness.world.aws.drs_fake import DrsFake
+from harness.world.aws.faults import FaultPlan, LatencyModel
+from harness.world.ec2_builder import Ec2Builder
+from harness.world.servers import build_servers
 
 logger = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from botocore.handlers import BUILTIN_HANDLERS
 from botocore.loaders import create_loader as _create_loader
 from moto.core.models import botocore_stubber
 
-from harness.aws.calls import AwsCall
-from harness.aws.drs_fake import DrsFake, region_of
-from harness.aws.faults import (
+from harness.world.aws.calls import AwsCall
+from harness.world.aws.drs_fake import DrsFake, region_of
+from harness.world.aws.faults import (
     CallContext,
     FaultPlan,
     LatencyModel,

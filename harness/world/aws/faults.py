@@ -13,10 +13,10 @@ from typing import Any
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import CredentialRetrievalError, EndpointConnectionError, ReadTimeoutError
 
-from harness.aws.drs_fake import page_number, request_body
-from harness.aws.errors import render_error, render_malformed
 from harness.scenario.errors import error_spec
 from harness.scenario.model import Fault, Latency
+from harness.world.aws.drs_fake import page_number, request_body
+from harness.world.aws.errors import render_error, render_malformed
 from lambda_shared.drs_regions import DRS_REGIONS
 
 #: What STS says when refreshing assumed-role credentials fails because the session token has expired.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.ec2_builder import DEFAULT_TAGS, Ec2Builder, InstanceRequest
-from harness.generate import deep_merge, generate_server
 from harness.scenario.model import Scenario, ServerSpec
+from harness.world.ec2_builder import DEFAULT_TAGS, Ec2Builder, InstanceRequest
+from harness.world.generate import deep_merge, generate_server
 
 Placement = tuple[str, str]
 
