@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.implementations import Handler, resolve
+from harness.engine.implementations import Handler, resolve
 from harness.scenario.model import Scenario, scenario_from_dict
 from harness.world.world import World, wall_clock
 from lambda_shared.drs_regions import DRS_REGIONS

@@ -185,7 +185,7 @@ def bench_command(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from harness.bench import run_bench
-    from harness.implementations import ImplementationError
+    from harness.engine.implementations import ImplementationError
 
     try:
         run_bench(Path(args.out), args.pairs, args.worlds, args.latency, args.baseline, args.candidate)

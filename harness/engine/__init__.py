@@ -1,7 +1,9 @@
 """The equivalence engine: observe baseline and candidate, normalise, compare, apply approvals, decide.
 
-Modules: :mod:`~harness.engine.model` (the JSON-serialisable result model), :mod:`~harness.engine.observe` (one
-run in one world), :mod:`~harness.engine.normalise`, :mod:`~harness.engine.compare`,
+Modules: :mod:`~harness.engine.implementations` (naming what runs: ``legacy``, ``refactored`` or
+``package.module:function``), :mod:`~harness.engine.model` (the JSON-serialisable result model),
+:mod:`~harness.engine.observe` (one run in one world), :mod:`~harness.engine.normalise`,
+:mod:`~harness.engine.compare`, :mod:`~harness.engine.noise` (what two baseline runs disagree on),
 :mod:`~harness.engine.approvals`, :mod:`~harness.engine.runner`, :mod:`~harness.engine.coverage`,
 :mod:`~harness.engine.reports` and :mod:`~harness.engine.commands` (``python -m harness run | gate``).
 

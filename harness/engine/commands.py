@@ -70,8 +70,8 @@ def gate(args: argparse.Namespace) -> int:
 def _prepare(args: argparse.Namespace, paths: list[str]) -> tuple[Any, Any, dict[str, Any], list[Any]] | str:
     """Resolve every input up front; a string is the bad-input message. ScenarioError propagates to the CLI."""
     from harness.engine.approvals import DEFAULT_APPROVALS, ApprovalError, load_approvals, unknown_references
+    from harness.engine.implementations import ImplementationError
     from harness.engine.observe import resolve_implementation
-    from harness.implementations import ImplementationError
     from harness.scenario.loading import load_scenarios
 
     resolved = []

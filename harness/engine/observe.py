@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from harness.engine.implementations import qualified_name, resolve
 from harness.engine.model import Observation
 from harness.engine.normalise import (
     CallSplit,
@@ -25,7 +26,6 @@ from harness.engine.normalise import (
     scrub_text,
     tables_by_key,
 )
-from harness.implementations import qualified_name, resolve
 from harness.scenario.model import Scenario
 
 logger = logging.getLogger(__name__)

@@ -47,9 +47,9 @@ def fuzz_arguments(parser: argparse.ArgumentParser) -> None:
 def fuzz(args: argparse.Namespace) -> int:
     """Run the fuzzer; exit 0 when nothing unapproved diverged, 1 when something did, 2 on bad input."""
     from harness.engine.approvals import DEFAULT_APPROVALS, ApprovalError, load_approvals
+    from harness.engine.implementations import ImplementationError, resolve
     from harness.fuzz.runner import FuzzOptions
     from harness.fuzz.runner import fuzz as run_fuzz
-    from harness.implementations import ImplementationError, resolve
 
     try:
         for name in (args.baseline, args.candidate):

@@ -13,11 +13,11 @@ import pytest
 import harness.world.world
 import legacy.inventory_sync as legacy_module
 from harness.engine.approvals import load_approvals
+from harness.engine.implementations import ImplementationError
 from harness.engine.model import APPROVED_DIVERGENCE, DIVERGENT, EQUIVALENT, ERROR, NOISE, Observation
 from harness.engine.noise import needs_probe, split_noise
 from harness.engine.observe import Implementation, observe, resolve_implementation
 from harness.engine.runner import evaluate, run_scenario, run_scenarios
-from harness.implementations import ImplementationError
 from harness.scenario import Scenario, scenario_from_dict
 from lambda_shared.response_utils import response
 
