@@ -4,6 +4,9 @@ The engine's report hook (:mod:`harness.engine.reports`) discovers :func:`write_
 staging directory; the files are moved into the report directory only when every writer succeeded, so a failed run
 never leaves half a report behind. Every report is rendered from one sanitised view
 (:func:`harness.report.content.build_view`), so they cannot disagree.
+
+Beside them, :mod:`~harness.report.coverage_doc` renders ``docs/scenarios.md``, the scenario library's coverage page,
+from the scenario files and the gate's own error-type derivation (:mod:`harness.engine.coverage`).
 """
 
 from __future__ import annotations

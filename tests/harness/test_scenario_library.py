@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import coverage_doc
-from harness.coverage_doc import (
+from harness.engine.approvals import load_approvals
+from harness.engine.coverage import ERROR_TYPES, LEGACY_STATES, states_of
+from harness.engine.observe import observe, resolve_implementation
+from harness.report import coverage_doc
+from harness.report.coverage_doc import (
     APPROVAL_IDS,
     DEFAULT_OUTPUT,
     DEFAULT_SCENARIOS,
@@ -25,9 +28,6 @@ from harness.coverage_doc import (
     render,
     tag_values,
 )
-from harness.engine.approvals import load_approvals
-from harness.engine.coverage import ERROR_TYPES, LEGACY_STATES, states_of
-from harness.engine.observe import observe, resolve_implementation
 from harness.scenario import Scenario, scenario_from_dict
 from harness.scenario.errors import known_error_codes
 from harness.scenario.loading import load_scenarios, load_schema, schema_problems
@@ -114,7 +114,7 @@ def test_each_design_scenario_is_realised_by_exactly_one_scenario():
 
 def test_docs_scenarios_md_is_current():
     assert DEFAULT_OUTPUT.read_text(encoding="utf-8") == render(library()), (
-        "docs/scenarios.md is stale: run python -m harness.coverage_doc"
+        "docs/scenarios.md is stale: run python -m harness.report.coverage_doc"
     )
 
 
