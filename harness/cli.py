@@ -1,25 +1,16 @@
-"""Command line of the harness: ``python -m harness <command> ...``.
+"""Command line of the harness: ``python -m harness <command> ...``: the parser and the dispatch, nothing else.
 
-Exit codes (:mod:`harness.commandline`, shared by every command): ``0`` ok / GO, ``1`` divergence / NO-GO, ``2`` bad
-input.
+Each command lives with the package it drives, as a module that declares the command's arguments and handles it:
+:mod:`harness.scenario.command` (``validate``), :mod:`harness.engine.commands` (``run``, ``gate``),
+:mod:`harness.fuzz.command` (``fuzz``) and :mod:`harness.bench.command` (``bench``). Those modules import only
+``argparse`` and :mod:`harness.commandline` (exit codes, output lines, shared arguments) at load time and the heavy
+parts (moto, the engine) when their command runs, so ``validate`` and ``--help`` stay fast; none imports this module.
 
-Adding a command takes a few lines in this module: a function that declares its arguments and a handler decorated
-with :func:`command`, returning an exit code. Import heavy modules (moto, the engine) inside the handler so that
-``validate`` and ``--help`` stay fast::
-
-    def _run_arguments(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("paths", nargs="+", help="scenario files or directories")
-
-
-    @command("run", "run scenarios through baseline and candidate", _run_arguments)
-    def run_command(args: argparse.Namespace) -> int:
-        from harness.engine import run_paths
-
-        return EXIT_OK if run_paths(args.paths).equivalent else EXIT_NO_GO
-
-A :class:`~harness.scenario.loading.ScenarioError` escaping any handler is reported like ``validate`` reports
-problems and exits 2, so commands that load scenarios need no error handling of their own. The CLI's output on
-stdout/stderr is its interface (tested); diagnostics go through :mod:`logging` (``-v`` shows them).
+Adding a command is one module of that kind and one :func:`command` registration here. A
+:class:`~harness.scenario.loading.ScenarioError` escaping any handler is reported like ``validate`` reports problems
+and exits 2 (:data:`~harness.commandline.EXIT_BAD_INPUT`), so commands that load scenarios need no error handling of
+their own. The CLI's output on stdout/stderr is its interface (tested); diagnostics go through :mod:`logging` (``-v``
+shows them).
 """
 
 from __future__ import annotations
@@ -31,8 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from harness.commandline import EXIT_BAD_INPUT, EXIT_OK, implementation_arguments, whole_number, write_line
-from harness.scenario.loading import Problem, ScenarioError, load_scenarios
+from harness.bench.command import bench, bench_arguments
+from harness.commandline import EXIT_BAD_INPUT, write_line
+from harness.engine.commands import gate, gate_arguments, run, run_arguments
+from harness.fuzz.command import fuzz, fuzz_arguments
+from harness.scenario.command import validate, validate_arguments
+from harness.scenario.loading import Problem, ScenarioError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -74,6 +69,15 @@ def command(
     return register
 
 
+command("validate", "check scenario files against the schema and the semantic rules", validate_arguments)(validate)
+command("run", "run scenarios through baseline and candidate; exit 1 on a divergence or error", run_arguments)(run)
+command("gate", "run every scenario; NO-GO on a divergence, a coverage gap or a stale approval", gate_arguments)(gate)
+command("fuzz", "generated worlds through baseline and candidate; exit 1 on an unapproved divergence", fuzz_arguments)(
+    fuzz
+)
+command("bench", "time legacy and refactored side by side under a latency model", bench_arguments)(bench)
+
+
 def report_problems(problems: Sequence[Problem], stream: TextIO | None = None) -> None:
     """Print each problem as ``file:path: reason``, then a count, on stderr."""
     stream = stream or sys.stderr
@@ -81,122 +85,6 @@ def report_problems(problems: Sequence[Problem], stream: TextIO | None = None) -
         write_line(stream, str(problem))
     files = len({problem.file for problem in problems})
     write_line(stream, f"{len(problems)} problem(s) in {files} file(s)")
-
-
-# ------------------------------------------------------------------------------------------------------ validate
-
-
-def _validate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="scenario files, or directories of *.yaml/*.yml")
-
-
-@command("validate", "check scenario files against the schema and the semantic rules", _validate_arguments)
-def validate_command(args: argparse.Namespace) -> int:
-    """Exit 0 with a one-line summary when every file is valid; otherwise 2 (problems are raised and reported)."""
-    scenarios = load_scenarios(args.paths)
-    servers = sum(group.total for scenario in scenarios for group in scenario.servers)
-    faults = sum(len(scenario.faults) for scenario in scenarios)
-    write_line(sys.stdout, f"OK: {len(scenarios)} scenario file(s) valid ({servers} servers, {faults} fault rules)")
-    return EXIT_OK
-
-
-# ---------------------------------------------------------------------------------------------------- run, gate
-
-
-def _run_arguments(parser: argparse.ArgumentParser) -> None:
-    from harness.engine.commands import run_arguments
-
-    run_arguments(parser)
-
-
-@command("run", "run scenarios through baseline and candidate; exit 1 on a divergence or error", _run_arguments)
-def run_command(args: argparse.Namespace) -> int:
-    """Run scenarios through baseline (twice) and candidate; see :mod:`harness.engine.commands`."""
-    from harness.engine.commands import run
-
-    return run(args)
-
-
-def _gate_arguments(parser: argparse.ArgumentParser) -> None:
-    from harness.engine.commands import gate_arguments
-
-    gate_arguments(parser)
-
-
-@command("gate", "run every scenario; NO-GO on a divergence, a coverage gap or a stale approval", _gate_arguments)
-def gate_command(args: argparse.Namespace) -> int:
-    """Run the whole scenario library and decide GO / NO-GO; see :mod:`harness.engine.commands`."""
-    from harness.engine.commands import gate
-
-    return gate(args)
-
-
-# ---------------------------------------------------------------------------------------------------------- fuzz
-
-
-def _fuzz_arguments(parser: argparse.ArgumentParser) -> None:
-    from harness.fuzz.command import fuzz_arguments
-
-    fuzz_arguments(parser)
-
-
-@command("fuzz", "generated worlds through baseline and candidate; exit 1 on an unapproved divergence", _fuzz_arguments)
-def fuzz_command(args: argparse.Namespace) -> int:
-    """Fuzz the candidate against the baseline with Hypothesis; see :mod:`harness.fuzz.command`."""
-    from harness.fuzz.command import fuzz
-
-    return fuzz(args)
-
-
-# --------------------------------------------------------------------------------------------------------- bench
-
-
-def _latency_overrides(text: str) -> dict[str, float]:
-    """Parse ``drs=200,ec2=100`` into milliseconds per service."""
-    overrides = {}
-    for part in filter(None, text.split(",")):
-        service, sep, value = part.partition("=")
-        if not sep or service not in ("drs", "ec2", "sts", "dynamodb"):
-            raise argparse.ArgumentTypeError(f"expected service=ms with a service of drs, ec2, sts, dynamodb: {part!r}")
-        try:
-            overrides[service] = float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"latency for {service} must be a number of milliseconds: {value!r}"
-            ) from None
-    return overrides
-
-
-def _bench_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="bench", help="directory for bench.json and bench.md (default: bench/)")
-    parser.add_argument(
-        "--pairs", type=whole_number(1), default=5, help="alternating legacy/refactored pairs per world"
-    )
-    parser.add_argument("--world", action="append", dest="worlds", help="run only this world (repeatable)")
-    parser.add_argument(
-        "--latency", type=_latency_overrides, default={}, help="override per-call latency, e.g. drs=200,ec2=100"
-    )
-    implementation_arguments(parser, approvals=False)
-
-
-@command("bench", "time legacy and refactored side by side under a latency model", _bench_arguments)
-def bench_command(args: argparse.Namespace) -> int:
-    """Run the benchmark and print the Markdown table; see :mod:`harness.bench`."""
-    from pathlib import Path
-
-    from harness.bench import run_bench
-    from harness.engine.implementations import ImplementationError
-
-    try:
-        run_bench(Path(args.out), args.pairs, args.worlds, args.latency, args.baseline, args.candidate)
-    except (ValueError, ImplementationError) as error:
-        write_line(sys.stderr, str(error))
-        return EXIT_BAD_INPUT
-    write_line(sys.stdout, (Path(args.out) / "bench.md").read_text())
-    return EXIT_OK
-
-
-# ---------------------------------------------------------------------------------------------------------- main
 
 
 def build_parser() -> argparse.ArgumentParser:

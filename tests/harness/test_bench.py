@@ -6,15 +6,9 @@ import json
 
 import pytest
 
-from harness.bench import (
-    DEFAULT_LATENCY_MS,
-    SLOPE_SCALE,
-    CaseResult,
-    Sample,
-    bench_cases,
-    critical_path_seconds,
-    run_bench,
-)
+from harness.bench.measurement import SLOPE_SCALE, CaseResult, Sample
+from harness.bench.runner import run_bench
+from harness.bench.worlds import DEFAULT_LATENCY_MS, bench_cases, critical_path_seconds
 from harness.scenario import scenario_from_dict
 
 ZERO_LATENCY = {"drs": 0.0, "ec2": 0.0, "sts": 0.0, "dynamodb": 0.0}
@@ -61,7 +55,7 @@ def test_an_account_without_servers_or_role_waits_only_for_drs():
 
 def test_run_bench_writes_json_and_markdown(tmp_path, monkeypatch):
     small = {"1-account-28-regions": _small_world()}
-    monkeypatch.setattr("harness.bench.bench_cases", lambda latency: small)
+    monkeypatch.setattr("harness.bench.runner.bench_cases", lambda latency: small)
     results = run_bench(tmp_path, pairs=2, cases=["1-account-28-regions"], latency=ZERO_LATENCY, candidate="legacy")
     document = json.loads((tmp_path / "bench.json").read_text())
     world = document["worlds"][0]
@@ -103,7 +97,7 @@ def test_unknown_world_is_rejected(tmp_path):
 def test_bench_command_prints_the_table(tmp_path, monkeypatch, capsys):
     from harness.cli import main
 
-    monkeypatch.setattr("harness.bench.bench_cases", lambda latency: {"small": _small_world()})
+    monkeypatch.setattr("harness.bench.runner.bench_cases", lambda latency: {"small": _small_world()})
     code = main(["bench", "--out", str(tmp_path), "--pairs", "1", "--world", "small", "--latency", "drs=0,ec2=0"])
     assert code == 0
     assert "| 1-account-28-regions |" in capsys.readouterr().out
@@ -139,7 +133,7 @@ def test_bench_options_are_validated(capsys, argv, message):
 
 
 def test_the_code_under_test_prints_nothing_into_the_bench_output(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("harness.bench.bench_cases", lambda latency: {"small": _small_world()})
+    monkeypatch.setattr("harness.bench.runner.bench_cases", lambda latency: {"small": _small_world()})
     run_bench(tmp_path, pairs=1, cases=["small"], latency=ZERO_LATENCY, candidate="legacy")
     assert "Starting source server inventory sync" not in capsys.readouterr().out
 

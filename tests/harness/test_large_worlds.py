@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.bench import bench_cases
+from harness.bench.worlds import bench_cases
 from harness.engine.runner import run_scenario
 from harness.world import World
 
