@@ -3,6 +3,9 @@
 ``USE_REFACTORED_INVENTORY_SYNC`` selects the implementation: ``"true"`` (the default, any case) runs the refactor;
 ``"false"`` runs legacy (rollback); any other value also runs legacy, the known-good path, with a warning naming the
 value. Rollback is setting the variable to ``false``: no deployment needed.
+
+Spec points: none (legacy has no flag; this is the design's Phase 4: the flag, rollback and the Lambda entry point,
+recorded in ``docs/design-deviations.md`` section 6). Approvals: none.
 """
 
 from __future__ import annotations

