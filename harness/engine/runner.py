@@ -1,9 +1,10 @@
 """Running scenarios through baseline and candidate and deciding each outcome.
 
 Per scenario: the baseline runs in world variant 0 (primary) and variant 1 (secondary), the candidate in variant 0,
-each in a fresh world. Whatever differs between the two baseline runs is noise: it never gates, and candidate
-differences at the same place are excused and listed with it. The rest is compared, approvals are applied, the
-scenario's ``expect`` sanity checks are verified against the primary baseline, and the outcome is decided.
+each in a fresh world. Whatever differs between the two baseline runs is noise: it never gates, and the candidate
+differences it explains are excused and listed with it (the two rules: :mod:`harness.engine.noise`). The rest is
+compared, approvals are applied, the scenario's ``expect`` sanity checks are verified against the primary baseline,
+and the outcome is decided.
 
 :func:`run_scenario` is the entry point for one in-memory scenario (the fuzzer's); :func:`evaluate` does the
 deciding on observations already made (so a test can run many candidates against one pair of baselines).
