@@ -9,18 +9,24 @@ here; the refactor lives in ``refactored/``.
 The only concession to the harness is that the module's lazy table getters read the environment when first used
 and :func:`reset_state` forgets them, so the baseline can run many times in one process.
 
-Choices the spec leaves open, fixed here so the refactor can match them exactly:
+Every field production reads is read with ``dict.get(key, default)`` (spec amended 2026-11-30): the default applies
+only when the key is *absent*; a present value is kept even when it is ``""`` or ``None``. Choices the spec leaves
+open, fixed here so the refactor can match them exactly:
 
-* Inventory item: ``sourceServerArn`` = ``server.get("arn") or ""``; ``stagingAccountId`` =
-  ``stagingArea.get("stagingAccountID") or acct_id``; ``sourceAccountId``/``sourceRegion`` =
-  ``sourceCloudProperties.get("originAccountID", acct_id)`` / ``.get("originRegion", region)`` (the same
-  ``.get`` semantics as the EC2 grouping); ``sourceServerID``, ``hostname``, ``fqdn``, ``instanceId``,
-  ``agentVersion``, ``replicationState``, ``lagDuration``, ``lastSeen``, ``osName``, ``cpuModel``,
-  ``macAddress`` default to ``""`` when the key is absent; ``lastSnapshot`` is
-  ``dataReplicationInfo.get("lastSnapshotDateTime")`` (``None`` in practice); ``cpuModel`` is ``""`` without
-  CPUs; disks are ``{"deviceName": d.get("deviceName", ""), "bytes": d.get("bytes", 0)}``; ``primaryIp`` is
-  ``nics[0].get("ips", [])[0]`` (IndexError with an empty list) and ``""`` without NICs.
-* EC2 role look-up: ``item.get("roleArn") or default`` and ``item.get("externalId") or default``.
+* Inventory item (LB-8): ``sourceServerArn`` = ``server.get("arn", "")``; ``stagingAccountId`` =
+  ``stagingArea.get("stagingAccountID", acct_id)`` (a present ``""`` is kept, and DynamoDB rejects its batch);
+  ``sourceAccountId``/``sourceRegion`` = ``sourceCloudProperties.get("originAccountID", acct_id)`` /
+  ``.get("originRegion", region)`` (the same ``.get`` semantics as the EC2 grouping); ``sourceServerID``,
+  ``hostname``, ``fqdn``, ``instanceId``, ``agentVersion``, ``replicationState``, ``lagDuration``, ``lastSeen``,
+  ``osName``, ``cpuModel``, ``macAddress`` default to ``""``; ``lastSnapshot`` is
+  ``dataReplicationInfo.get("lastSnapshotDateTime", "")`` (always ``""``: DRS's model has no such member);
+  ``cpuModel`` is ``""`` without CPUs; disks are ``{"deviceName": d.get("deviceName", ""), "bytes": d.get("bytes",
+  0)}``; ``primaryIp`` is ``nics[0].get("ips", [""])[0]`` (``""`` when the first NIC has no ``ips`` key, IndexError
+  when it has an empty list) and ``""`` without NICs.
+* EC2 role look-up (LB-7): ``row.get("roleArn", default)`` and ``row.get("externalId", default)``, so a present
+  ``""``/``None`` reaches ``AssumeRole`` (``ExternalId`` always sent), where botocore rejects it and the group fails.
+* Stale cleanup keys (LB-9): ``(server.get("arn", ""), stagingArea.get("stagingAccountID", acct_id))``, built as the
+  item's key is.
 * Stale delete error line: ``Error deleting stale record {item.get("sourceServerID", "?")}: {e}``.
 """
 
@@ -294,8 +300,8 @@ def handle_sync_source_server_inventory_legacy() -> dict[str, Any]:
                         acct_lookup = target_accounts_table.get_item(Key={"accountId": ec2_acct})
                         acct_row = acct_lookup.get("Item")
                         if acct_row:
-                            role_arn = acct_row.get("roleArn") or role_arn
-                            external_id = acct_row.get("externalId") or external_id
+                            role_arn = acct_row.get("roleArn", role_arn)
+                            external_id = acct_row.get("externalId", external_id)
                     except Exception:  # noqa: S110 - production ignores look-up errors
                         pass
                     sts_client = boto3.client("sts")
@@ -344,8 +350,8 @@ def handle_sync_source_server_inventory_legacy() -> dict[str, Any]:
                     instance_id = hints.get("awsInstanceID", "")
 
                     item = {
-                        "sourceServerArn": server.get("arn") or "",
-                        "stagingAccountId": server.get("stagingArea", {}).get("stagingAccountID") or acct_id,
+                        "sourceServerArn": server.get("arn", ""),
+                        "stagingAccountId": server.get("stagingArea", {}).get("stagingAccountID", acct_id),
                         "sourceServerID": server.get("sourceServerID", ""),
                         "sourceAccountId": cloud_props.get("originAccountID", acct_id),
                         "sourceRegion": cloud_props.get("originRegion", region),
@@ -356,7 +362,7 @@ def handle_sync_source_server_inventory_legacy() -> dict[str, Any]:
                         "replicationRegion": region,
                         "replicationState": replication_info.get("dataReplicationState", ""),
                         "lagDuration": replication_info.get("lagDuration", ""),
-                        "lastSnapshot": replication_info.get("lastSnapshotDateTime"),
+                        "lastSnapshot": replication_info.get("lastSnapshotDateTime", ""),
                         "lastSeen": life_cycle.get("lastSeenByServiceDateTime", ""),
                         "lastUpdated": now,
                         "cpuModel": cpus[0].get("modelName", "") if cpus else "",
@@ -364,7 +370,7 @@ def handle_sync_source_server_inventory_legacy() -> dict[str, Any]:
                         "ramBytes": int(source_props.get("ramBytes", 0)),
                         "totalStorageBytes": sum(disk.get("bytes", 0) for disk in disks),
                         "osName": source_props.get("os", {}).get("fullString", ""),
-                        "primaryIp": nics[0].get("ips", [])[0] if nics else "",
+                        "primaryIp": nics[0].get("ips", [""])[0] if nics else "",
                         "macAddress": nics[0].get("macAddress", "") if nics else "",
                         "disks": [{"deviceName": d.get("deviceName", ""), "bytes": d.get("bytes", 0)} for d in disks],
                     }
@@ -390,7 +396,7 @@ def handle_sync_source_server_inventory_legacy() -> dict[str, Any]:
     print(f"Cleaning up stale records for account {acct_id}...")
     synced_keys = set()
     for _region, server in all_servers:
-        synced_keys.add((server.get("arn") or "", server.get("stagingArea", {}).get("stagingAccountID") or acct_id))
+        synced_keys.add((server.get("arn", ""), server.get("stagingArea", {}).get("stagingAccountID", acct_id)))
 
     scan_kwargs = {
         "FilterExpression": "sourceAccountId = :acct_id",

@@ -330,3 +330,55 @@ def test_lb7_non_client_error_prints_and_skips_the_group(run_legacy: Run) -> Non
     assert describe.attempts == ["EndpointConnectionError", "EndpointConnectionError"]
     assert run.body["totalSynced"] == 2
     assert all("networkConfig" not in item for item in run.tables["inventory"])
+
+
+@pytest.mark.parametrize(
+    ("row", "rejected"),
+    [
+        (
+            {"roleArn": "", "externalId": "ext-b"},
+            "Invalid length for parameter RoleArn, value: 0, valid min length: 20",
+        ),
+        (
+            {"roleArn": None, "externalId": "ext-b"},
+            "Invalid type for parameter RoleArn, value: None, type: <class 'NoneType'>, valid types: <class 'str'>",
+        ),
+        (
+            {"roleArn": role_arn(ACCOUNT_B), "externalId": ""},
+            "Invalid length for parameter ExternalId, value: 0, valid min length: 2",
+        ),
+        (
+            {"roleArn": role_arn(ACCOUNT_B), "externalId": None},
+            "Invalid type for parameter ExternalId, value: None, type: <class 'NoneType'>, valid types: <class 'str'>",
+        ),
+    ],
+    ids=["roleArn-empty", "roleArn-null", "externalId-empty", "externalId-null"],
+)
+def test_lb7_a_present_empty_or_null_role_field_replaces_the_default_and_fails_in_botocore(
+    run_legacy: Run, row: dict[str, Any], rejected: str
+) -> None:
+    """``row.get(key, default)``: a present "" or NULL reaches AssumeRole, which botocore rejects before sending.
+
+    The group is then logged as failed and left unenriched; the servers are still synced.
+    """
+    origin = {"originAccountID": ACCOUNT_B, "originRegion": "us-east-1"}
+    run = run_legacy(
+        {
+            "accounts": [{"accountId": LAMBDA}, {"accountId": ACCOUNT_B, **row}],
+            "tables": {"activeRegions": ["us-east-1"]},
+            "servers": [
+                {"account": LAMBDA, "region": "us-east-1", "items": [{"drs": {"sourceCloudProperties": origin}}]}
+            ],
+        }
+    )
+    assert [c for c in run.select("sts", "AssumeRole") if c.params["RoleSessionName"] == EC2_SESSION] == []
+    assert f"EC2 query failed for account {ACCOUNT_B} region us-east-1: Parameter validation failed:" in run.lines
+    assert rejected in run.lines
+    assert run.select("ec2") == []
+    written = [
+        request["PutRequest"]["Item"]
+        for call in run.select("dynamodb", "BatchWriteItem", "inventory")
+        for request in call.params["RequestItems"]["drs-source-server-inventory"]
+    ]
+    assert written and all("networkConfig" not in item for item in written)
+    assert run.body["totalErrors"] == 0

@@ -66,7 +66,7 @@ def test_lb8_item_holds_every_field_from_the_source_server(run_legacy: Run) -> N
             "replicationRegion": "us-east-1",
             "replicationState": "BACKLOG",
             "lagDuration": "PT5M",
-            "lastSnapshot": None,
+            "lastSnapshot": "",
             "lastSeen": "2026-01-15T11:59:00Z",
             "lastUpdated": NOW,
             "cpuModel": "AMD EPYC 7R13 Processor",
@@ -82,11 +82,12 @@ def test_lb8_item_holds_every_field_from_the_source_server(run_legacy: Run) -> N
     assert run.body["totalSynced"] == 1
 
 
-def test_lb8_last_snapshot_is_none_because_drs_does_not_model_it(run_legacy: Run) -> None:
+def test_lb8_last_snapshot_is_an_empty_string_because_drs_does_not_model_it(run_legacy: Run) -> None:
+    """``dataReplicationInfo.get("lastSnapshotDateTime", "")``: DRS has no such member, so the default applies."""
     run = run_legacy(_one_region([{"drs": FULL_SERVER}]))
     (write,) = run.select("dynamodb", "BatchWriteItem", "inventory")
     item = write.params["RequestItems"]["drs-source-server-inventory"][0]["PutRequest"]["Item"]
-    assert item["lastSnapshot"] == {"NULL": True}
+    assert item["lastSnapshot"] == {"S": ""}
 
 
 def test_lb8_missing_source_fields_get_production_defaults(run_legacy: Run) -> None:
@@ -118,7 +119,7 @@ def test_lb8_missing_source_fields_get_production_defaults(run_legacy: Run) -> N
         "replicationRegion": "us-east-1",
         "replicationState": "",
         "lagDuration": "",
-        "lastSnapshot": None,
+        "lastSnapshot": "",
         "lastSeen": "",
         "cpuModel": "",
         "cpuCores": 0,
@@ -194,3 +195,27 @@ def test_lb8_unprocessed_items_are_resent_by_the_batch_writer(run_legacy: Run) -
     assert [len(c.params["RequestItems"]["drs-source-server-inventory"]) for c in writes] == [4, 2]
     assert len(run.tables["inventory"]) == 4
     assert (run.body["totalSynced"], run.body["totalErrors"]) == (4, 0)
+
+
+def test_lb8_first_nic_without_an_ips_key_syncs_with_an_empty_primary_ip(run_legacy: Run) -> None:
+    """``nics[0].get("ips", [""])[0]``: only an *absent* key takes the default (a present empty list still fails)."""
+    nic = {"sourceProperties": {"networkInterfaces": [{"macAddress": "0e:00:00:00:00:09", "isPrimary": True}]}}
+    run = run_legacy(_one_region([{"drs": {"sourceServerID": "s-000000000000000a2", **nic}}]))
+    item = run.inventory()["s-000000000000000a2"]
+    assert (item["primaryIp"], item["macAddress"]) == ("", "0e:00:00:00:00:09")
+    assert (run.body["totalSynced"], run.body["totalErrors"]) == (1, 0)
+    assert not any(line.startswith("Error writing") for line in run.lines)
+
+
+def test_lb8_a_present_empty_staging_account_is_kept_and_dynamodb_rejects_the_batch(run_legacy: Run) -> None:
+    """``stagingArea.get("stagingAccountID", account)``: a present "" is the item's range key, which DynamoDB refuses.
+
+    With one server the rejected batch is the final flush, so the error escapes (the LB-8 defect).
+    """
+    run = run_legacy(_one_region([{"drs": {"stagingArea": {"stagingAccountID": ""}}}]))
+    (write,) = run.select("dynamodb", "BatchWriteItem", "inventory")
+    item = write.params["RequestItems"]["drs-source-server-inventory"][0]["PutRequest"]["Item"]
+    assert item["stagingAccountId"] == {"S": ""}
+    assert isinstance(run.error, ClientError)
+    assert run.error.response["Error"]["Code"] == "ValidationException"
+    assert run.tables["inventory"] == []

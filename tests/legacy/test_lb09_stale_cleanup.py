@@ -207,3 +207,30 @@ def test_lb9_nothing_deleted_prints_no_deleted_line(run_legacy: Run) -> None:
     )
     assert run.select("dynamodb", "DeleteItem") == []
     assert not any(line.startswith("Deleted ") for line in run.lines)
+
+
+def test_lb9_synced_keys_keep_a_present_empty_staging_account(run_legacy: Run) -> None:
+    """The synced key of a server whose ``stagingAccountID`` is "" is ``(arn, "")``, as its item's key is.
+
+    Its item is rejected with the rest of its batch (25 puts: the flush runs inside the 25th ``put_item``, so one
+    error is counted and the run goes on); its existing record, keyed by the account, no longer matches a synced
+    key and is deleted as stale.
+    """
+    sid = "s-000000000000000e1"
+    empty_staging = {"drs": {**_explicit(LAMBDA, sid, "us-east-1")["drs"], "stagingArea": {"stagingAccountID": ""}}}
+    run = run_legacy(
+        {
+            "accounts": [{"accountId": LAMBDA}],
+            "tables": {"activeRegions": ["us-east-1"], "inventory": [_row(LAMBDA, sid)]},
+            "servers": [
+                {"account": LAMBDA, "region": "us-east-1", "items": [empty_staging], "count": 24, "ec2Instances": False}
+            ],
+        }
+    )
+    (write,) = run.select("dynamodb", "BatchWriteItem", "inventory")
+    assert len(write.params["RequestItems"]["drs-source-server-inventory"]) == 25
+    assert (run.body["totalSynced"], run.body["totalErrors"]) == (24, 1)
+    (delete,) = run.select("dynamodb", "DeleteItem", "inventory")
+    assert delete.params["Key"] == {"sourceServerArn": {"S": _arn(LAMBDA, sid)}, "stagingAccountId": {"S": LAMBDA}}
+    assert run.body["staleRecordsDeleted"] == 1
+    assert run.tables["inventory"] == []
