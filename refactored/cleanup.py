@@ -58,7 +58,7 @@ def synced_keys(synced: AccountSync) -> set[tuple[str, str]]:
     Servers whose item could not be built or written count too: their existing record is not stale.
     """
     return {
-        (found.server.get("arn") or "", found.server.get("stagingArea", {}).get("stagingAccountID") or found.account_id)
+        (found.server.get("arn", ""), found.server.get("stagingArea", {}).get("stagingAccountID", found.account_id))
         for found in synced.servers
     }
 

@@ -17,8 +17,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lambda_shared.cross_account import (
+    DEFAULT_DURATION_SECONDS,
     StsClientFactory,
-    assume_role_credentials,
     create_ec2_client,
     get_current_account_id,
     new_sts_client,
@@ -101,18 +101,37 @@ def query_ec2_instances(
     return found
 
 
-def _ec2_role(account_id: str, accounts_table: Any) -> tuple[str, str]:
-    """The role and external id to read EC2 of another account with; look-up errors fall back to defaults."""
+def _ec2_role(account_id: str, accounts_table: Any) -> tuple[Any, Any]:
+    """The role and external id to read EC2 of another account with (LB-7).
+
+    A key the target-accounts row holds replaces its default even when ``""`` or ``None`` (``row.get(key,
+    default)``, as production reads it); look-up errors fall back to the defaults.
+    """
     role_arn = f"arn:aws:iam::{account_id}:role/{DEFAULT_EC2_ROLE_NAME}"
     external_id = DEFAULT_EC2_EXTERNAL_ID
     try:
         row = accounts_table.get_item(Key={"accountId": account_id}).get("Item")
         if row:
-            role_arn = row.get("roleArn") or role_arn
-            external_id = row.get("externalId") or external_id
+            role_arn = row.get("roleArn", role_arn)
+            external_id = row.get("externalId", external_id)
     except Exception as e:
         logger.debug("Target account look-up failed, using defaults", extra={"accountId": account_id, "error": str(e)})
     return role_arn, external_id
+
+
+def _assume_ec2_role(role_arn: Any, external_id: Any, sts_client: StsClientFactory) -> dict[str, Any]:
+    """Assume the EC2 look-up role as legacy does: ``ExternalId`` always sent, whatever its value (LB-7).
+
+    Unlike :func:`~lambda_shared.cross_account.assume_role_credentials` (LB-4's call, which drops a falsy
+    ``ExternalId``), an empty or ``None`` value is passed on, so botocore rejects it before sending, as in legacy.
+    """
+    answer = sts_client().assume_role(
+        RoleArn=role_arn,
+        RoleSessionName=EC2_SESSION_NAME,
+        ExternalId=external_id,
+        DurationSeconds=DEFAULT_DURATION_SECONDS,
+    )
+    return answer["Credentials"]
 
 
 def _query_ec2_group(
@@ -133,7 +152,7 @@ def _query_ec2_group(
         credentials = None
         if ec2_account != get_current_account_id(sts_client):
             role_arn, external_id = _ec2_role(ec2_account, accounts_table)
-            credentials = assume_role_credentials(role_arn, EC2_SESSION_NAME, external_id, sts_client=sts_client)
+            credentials = _assume_ec2_role(role_arn, external_id, sts_client)
         query_ec2_instances(instance_ids, ec2_region, credentials, details)
     except Exception as e:
         logger.warning(

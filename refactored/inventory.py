@@ -38,6 +38,10 @@ _NETWORK_KEYS = ("vpcId", "subnetId", "privateIp", "securityGroups", "instancePr
 def build_inventory_item(found: DiscoveredServer, timestamp: str) -> dict[str, Any]:
     """The inventory item of one server, attribute for attribute as legacy builds it (LB-8).
 
+    Every field is read with ``dict.get(key, default)``: a present value is kept even when ``""`` or ``None`` (a
+    present empty ``stagingAccountID`` becomes the item's key, which DynamoDB then rejects); only an absent key takes
+    the default (``lastSnapshot`` ``""``, a first NIC without ``ips`` gives ``primaryIp`` ``""``).
+
     Args:
         found: The server, where it was found and its EC2 details.
         timestamp: ``lastUpdated``.
@@ -46,7 +50,7 @@ def build_inventory_item(found: DiscoveredServer, timestamp: str) -> dict[str, A
         The item (ints stay ints, ``None`` values are kept).
 
     Raises:
-        Exception: On malformed server data, e.g. a first network interface with no ips (``IndexError``).
+        Exception: On malformed server data, e.g. a first network interface with an empty ips list (``IndexError``).
     """
     server, account_id, region = found.server, found.account_id, found.region
     source_props = server.get("sourceProperties", {})
@@ -58,8 +62,8 @@ def build_inventory_item(found: DiscoveredServer, timestamp: str) -> dict[str, A
     nics = source_props.get("networkInterfaces", [])
     disks = source_props.get("disks", [])
     item = {
-        "sourceServerArn": server.get("arn") or "",
-        "stagingAccountId": server.get("stagingArea", {}).get("stagingAccountID") or account_id,
+        "sourceServerArn": server.get("arn", ""),
+        "stagingAccountId": server.get("stagingArea", {}).get("stagingAccountID", account_id),
         "sourceServerID": server.get("sourceServerID", ""),
         "sourceAccountId": cloud_props.get("originAccountID", account_id),
         "sourceRegion": cloud_props.get("originRegion", region),
@@ -70,7 +74,7 @@ def build_inventory_item(found: DiscoveredServer, timestamp: str) -> dict[str, A
         "replicationRegion": region,
         "replicationState": replication_info.get("dataReplicationState", ""),
         "lagDuration": replication_info.get("lagDuration", ""),
-        "lastSnapshot": replication_info.get("lastSnapshotDateTime"),
+        "lastSnapshot": replication_info.get("lastSnapshotDateTime", ""),
         "lastSeen": life_cycle.get("lastSeenByServiceDateTime", ""),
         "lastUpdated": timestamp,
         "cpuModel": cpus[0].get("modelName", "") if cpus else "",
@@ -78,7 +82,7 @@ def build_inventory_item(found: DiscoveredServer, timestamp: str) -> dict[str, A
         "ramBytes": int(source_props.get("ramBytes", 0)),
         "totalStorageBytes": sum(disk.get("bytes", 0) for disk in disks),
         "osName": source_props.get("os", {}).get("fullString", ""),
-        "primaryIp": nics[0].get("ips", [])[0] if nics else "",
+        "primaryIp": nics[0].get("ips", [""])[0] if nics else "",
         "macAddress": nics[0].get("macAddress", "") if nics else "",
         "disks": [{"deviceName": d.get("deviceName", ""), "bytes": d.get("bytes", 0)} for d in disks],
     }

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from lambda_shared.dynamodb_tables import get_target_accounts_table
-from refactored.ec2 import _ec2_groups, _query_ec2_group
+from refactored.ec2 import _ec2_groups, _ec2_role, _query_ec2_group
 from refactored.inventory_sync import (
     DiscoveredServer,
     enrich_with_ec2_metadata,
@@ -25,6 +25,7 @@ OTHER = "333333333333"
 ROLE = f"arn:aws:iam::{TARGET}:role/DRSOrchestrationRole"
 UNKNOWN_INSTANCE = "i-0000000000000dead"
 REGIONS = ["us-east-1", "eu-west-1"]
+DEFAULT_EXT = "drs-orchestration-cross-account"
 
 
 def calls_of(world: Any, operation: str) -> list[Any]:
@@ -314,3 +315,53 @@ def test_query_group_failure_returns_partial_results_and_logs(world_factory, cap
         )
     assert result == {}
     assert f"EC2 query failed for account {LAMBDA} region us-east-1" in caplog.text
+
+
+# -- the role of another account's EC2 group (LB-7) ------------------------------------------------------------------
+
+DEFAULT_OTHER_ROLE = f"arn:aws:iam::{OTHER}:role/DRSOrchestrationRole"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({}, (DEFAULT_OTHER_ROLE, "drs-orchestration-cross-account")),
+        ({"roleArn": "arn:aws:iam::333333333333:role/Custom"}, ("arn:aws:iam::333333333333:role/Custom", DEFAULT_EXT)),
+        ({"roleArn": "", "externalId": "ext-o"}, ("", "ext-o")),
+        ({"roleArn": None, "externalId": ""}, (None, "")),
+        ({"roleArn": DEFAULT_OTHER_ROLE, "externalId": None}, (DEFAULT_OTHER_ROLE, None)),
+    ],
+    ids=["absent-both", "absent-external-id", "empty-role", "null-role-empty-external-id", "null-external-id"],
+)
+def test_ec2_role_keeps_a_present_value_even_when_empty_or_null(world_factory, row, expected):
+    """``row.get(key, default)``: the defaults apply only to keys the target-accounts row does not have."""
+    world_factory({"accounts": [{"accountId": OTHER, **row}]})
+    assert _ec2_role(OTHER, get_target_accounts_table()) == expected
+
+
+@pytest.mark.parametrize(
+    ("row", "rejected"),
+    [
+        ({"roleArn": "", "externalId": "ext-o"}, "Invalid length for parameter RoleArn"),
+        ({"roleArn": None, "externalId": "ext-o"}, "Invalid type for parameter RoleArn"),
+        ({"roleArn": DEFAULT_OTHER_ROLE, "externalId": ""}, "Invalid length for parameter ExternalId"),
+        ({"roleArn": DEFAULT_OTHER_ROLE, "externalId": None}, "Invalid type for parameter ExternalId"),
+    ],
+    ids=["roleArn-empty", "roleArn-null", "externalId-empty", "externalId-null"],
+)
+def test_query_group_sends_a_present_empty_role_field_and_botocore_rejects_it(world_factory, caplog, row, rejected):
+    """The present value reaches AssumeRole (``ExternalId`` always sent); botocore refuses it before sending, so
+    no AssumeRole reaches the wire and the group is logged as failed and left unenriched, as in legacy."""
+    world = world_factory(
+        {
+            "accounts": [{"accountId": OTHER, **row}],
+            "servers": [{"account": LAMBDA, "region": "us-east-1", "count": 1}],
+        }
+    )
+    world.calls.clear()
+    with caplog.at_level(logging.WARNING):
+        result = _query_ec2_group((OTHER, "us-east-1"), [UNKNOWN_INSTANCE], get_target_accounts_table())
+    assert result == {}
+    assert calls_of(world, "AssumeRole") == [] and calls_of(world, "DescribeInstances") == []
+    assert f"EC2 query failed for account {OTHER} region us-east-1: Parameter validation failed:" in caplog.text
+    assert rejected in caplog.text

@@ -89,7 +89,7 @@ def test_item_is_built_attribute_for_attribute_as_legacy():
         "replicationRegion": "eu-west-1",
         "replicationState": "CONTINUOUS",
         "lagDuration": "PT5S",
-        "lastSnapshot": None,
+        "lastSnapshot": "",
         "lastSeen": "2026-01-15T11:59:00Z",
         "lastUpdated": STAMP,
         "cpuModel": "Xeon",
@@ -124,7 +124,25 @@ def test_item_of_an_empty_server_takes_legacy_defaults():
     assert "networkConfig" not in item and "sourceTags" not in item
 
 
-def test_item_with_a_first_nic_without_ips_fails():
+def test_item_reads_every_field_with_get_semantics():
+    """``dict.get(key, default)``: a present value is kept even when empty or null; only an absent key defaults."""
+    server = full_server()
+    server["arn"] = None
+    server["stagingArea"] = {"stagingAccountID": ""}
+    server["dataReplicationInfo"]["lastSnapshotDateTime"] = None
+    server["sourceProperties"]["networkInterfaces"] = [{"macAddress": "0e:01"}, {"ips": ["10.0.0.9"]}]
+    item = build_inventory_item(DiscoveredServer(server, TARGET, "us-east-1"), STAMP)
+    assert (item["sourceServerArn"], item["stagingAccountId"], item["lastSnapshot"]) == (None, "", None)
+    assert (item["primaryIp"], item["macAddress"]) == ("", "0e:01")
+
+
+def test_item_last_snapshot_defaults_to_an_empty_string():
+    """DRS's model has no ``lastSnapshotDateTime``, so production always writes "" (never NULL)."""
+    assert build_inventory_item(DiscoveredServer(full_server(), TARGET, "us-east-1"), STAMP)["lastSnapshot"] == ""
+    assert build_inventory_item(DiscoveredServer({}, TARGET, "us-east-1"), STAMP)["lastSnapshot"] == ""
+
+
+def test_item_with_a_first_nic_with_an_empty_ips_list_fails():
     server = full_server()
     server["sourceProperties"]["networkInterfaces"] = [{"ips": [], "macAddress": "0e:00"}]
     with pytest.raises(IndexError):
@@ -143,9 +161,9 @@ def test_write_sends_batches_of_25_and_persists_every_item(world_factory):
     assert len(stored) == 30
     expected = build_inventory_item(found[0], STAMP)
     got = stored[expected["sourceServerID"]]
-    assert got["ramBytes"] == Decimal(expected["ramBytes"]) and got["lastSnapshot"] is None
+    assert got["ramBytes"] == Decimal(expected["ramBytes"]) and got["lastSnapshot"] == ""
     wire_item = calls_of(world, "BatchWriteItem")[0].params["RequestItems"][INVENTORY][0]["PutRequest"]["Item"]
-    assert wire_item["ramBytes"] == {"N": str(expected["ramBytes"])} and wire_item["lastSnapshot"] == {"NULL": True}
+    assert wire_item["ramBytes"] == {"N": str(expected["ramBytes"])} and wire_item["lastSnapshot"] == {"S": ""}
 
 
 def test_write_counts_a_server_whose_item_cannot_be_built_as_an_error(world_factory, caplog):
@@ -156,6 +174,18 @@ def test_write_counts_a_server_whose_item_cannot_be_built_as_an_error(world_fact
         assert write_inventory_to_dynamodb(found, STAMP) == (25, 1)
     assert batch_sizes(world) == [25]
     assert f"Error writing {found[3].server['sourceServerID']}" in caplog.text
+
+
+def test_write_keeps_a_present_empty_staging_account_and_loses_its_batch(world_factory):
+    """The item's range key is the present "" (not the account): DynamoDB rejects the batch holding it (AD-3)."""
+    world = world_factory({})
+    found = servers(3)
+    found[1].server["stagingArea"] = {"stagingAccountID": ""}
+    assert write_inventory_to_dynamodb(found, STAMP) == (0, 3)
+    (write,) = calls_of(world, "BatchWriteItem")
+    keys = [r["PutRequest"]["Item"]["stagingAccountId"] for r in write.params["RequestItems"][INVENTORY]]
+    assert keys == [{"S": TARGET}, {"S": ""}, {"S": TARGET}]
+    assert inventory(world) == []
 
 
 def test_write_loses_the_batch_dynamodb_rejects_and_counts_it_as_errors(world_factory):
@@ -386,4 +416,13 @@ def test_synced_keys_are_built_as_legacy_builds_them():
         DiscoveredServer({"arn": "b"}, TARGET, "r"),
         DiscoveredServer({"stagingArea": {"stagingAccountID": ""}}, TARGET, "r"),
     ]
-    assert synced_keys(account_sync([], found)) == {("a", OTHER), ("b", TARGET), ("", TARGET)}
+    assert synced_keys(account_sync([], found)) == {("a", OTHER), ("b", TARGET), ("", "")}
+
+
+def test_synced_keys_default_only_absent_keys():
+    """A present empty ``stagingAccountID`` and a present null ``arn`` are kept, as in the item's key (LB-9)."""
+    found = [
+        DiscoveredServer({"arn": None, "stagingArea": {"stagingAccountID": ""}}, TARGET, "r"),
+        DiscoveredServer({"arn": "c", "stagingArea": {}}, TARGET, "r"),
+    ]
+    assert synced_keys(account_sync([], found)) == {(None, ""), ("c", TARGET)}
