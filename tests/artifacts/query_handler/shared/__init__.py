@@ -1,0 +1,1 @@
+"""The query handler's Lambda layer (test artifact): regions, responses, active-region filtering, identity."""
