@@ -30,14 +30,17 @@ def write_line(stream: TextIO, text: str) -> None:
 
 def implementation_arguments(parser: argparse.ArgumentParser, approvals: bool = True) -> None:
     """``--baseline`` and ``--candidate`` (and, for judging commands, ``--approvals``)."""
-    parser.add_argument("--baseline", default="legacy", help="reference implementation (default: legacy)")
+    forms = "legacy, refactored, package.module:function or artifact:PATH:MODULE:FUNCTION (a deployed .zip or dir)"
+    parser.add_argument("--baseline", default="legacy", help=f"reference implementation: {forms} (default: legacy)")
     parser.add_argument(
-        "--candidate",
-        default="refactored",
-        help="implementation judged: legacy, refactored or package.module:function (default: refactored)",
+        "--candidate", default="refactored", help=f"implementation judged: {forms} (default: refactored)"
     )
     if approvals:
-        parser.add_argument("--approvals", type=Path, help="approvals file (default: harness/approvals.yaml)")
+        parser.add_argument(
+            "--approvals",
+            type=Path,
+            help="approvals file (default: harness/approvals.yaml); none applies between legacy and an artifact",
+        )
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:

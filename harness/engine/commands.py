@@ -22,6 +22,8 @@ from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, implementat
 DEFAULT_SCENARIO_DIR = "scenarios"
 DEFAULT_MAX_JOBS = 4
 _SHOWN_DIFFERENCES = 10
+#: Said when baseline and candidate are both versions of production (a deployed artifact and legacy).
+FIDELITY_NOTE = "fidelity check: no approval applies between two versions of production, every difference counts"
 
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +97,7 @@ def _prepare(args: argparse.Namespace, paths: list[str]) -> tuple[Any, Any, dict
 
 def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> int:
     from harness.engine.coverage import coverage, gate_blockers
+    from harness.engine.implementations import approvals_apply
     from harness.engine.reports import write_report_dir
     from harness.engine.runner import run_scenarios
 
@@ -103,13 +106,14 @@ def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> int:
         write_line(sys.stderr, f"error: {prepared}")
         return EXIT_BAD_INPUT
     baseline, candidate, approvals, scenarios = prepared
-    write_line(
-        sys.stderr, f"{command}: {len(scenarios)} scenario(s), baseline {baseline.name}, candidate {candidate.name}"
-    )
+    header = f"{command}: {len(scenarios)} scenario(s), baseline {baseline.name}, candidate {candidate.name}"
+    if not approvals_apply(baseline.name, candidate.name):
+        header += f"; {FIDELITY_NOTE}"
+    write_line(sys.stderr, header)
     result = run_scenarios(
         scenarios, baseline, candidate, approvals, command=command, progress=_progress, jobs=args.jobs
     )
-    result.coverage = coverage(scenarios, result.scenarios, approvals)
+    result.coverage = coverage(scenarios, result.scenarios, approvals if result.approvals_apply else ())
     if command == "gate":
         result.blockers = gate_blockers(result.coverage, result.scenarios)
     if args.report_dir is not None:

@@ -1,4 +1,14 @@
-"""Naming the implementations the harness runs: ``legacy``, ``refactored`` or any ``package.module:function``."""
+"""Naming the implementations the harness runs.
+
+* ``legacy`` and ``refactored``: the recreated production function and the refactor, in this repository.
+* ``package.module:function``: any importable zero-argument handler (a mutant, a broken candidate...).
+* ``artifact:PATH:MODULE:FUNCTION``: a deployed function's own code, a directory or a ``.zip`` (see
+  :mod:`harness.engine.artifact`), imported afresh in every world.
+
+``legacy`` and artifacts stand for production. Approvals explain how the refactor deliberately differs from
+production, so between two versions of production (:func:`approvals_apply` false: an artifact against ``legacy``,
+``legacy`` against itself) none applies and every difference counts.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +16,19 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from harness.engine.artifact import ArtifactError, ArtifactHandler, is_artifact, resolve_artifact
+
 SHORT_NAMES = {
     "legacy": "legacy.inventory_sync:handle_sync_source_server_inventory_legacy",
     "refactored": "refactored.inventory_sync:handle_sync_source_server_inventory_refactored",
 }
+#: Accepted forms, for messages and ``--help``.
+FORMS = "'legacy', 'refactored', 'package.module:function' or 'artifact:PATH:MODULE:FUNCTION'"
 
 Handler = Callable[[], Any]
+
+#: Artifact handlers already checked in this process (forked workers inherit them, so only the parent checks).
+_artifacts: dict[str, ArtifactHandler] = {}
 
 
 class ImplementationError(ValueError):
@@ -23,23 +40,40 @@ def qualified_name(spec: str) -> str:
     return SHORT_NAMES.get(spec, spec)
 
 
+def is_production(spec: str) -> bool:
+    """Whether a name stands for production's behaviour: ``legacy`` (its recreation) or a deployed artifact."""
+    return qualified_name(spec) == SHORT_NAMES["legacy"] or is_artifact(spec)
+
+
+def approvals_apply(baseline: str, candidate: str) -> bool:
+    """Whether approved divergences may excuse differences between these two: not between two versions of production."""
+    return not (is_production(baseline) and is_production(candidate))
+
+
 def resolve(spec: str) -> Handler:
-    """Import the handler an implementation name points at.
+    """Import the handler an implementation name points at (an artifact: check it and return its fresh-import handler).
 
     Args:
-        spec: ``legacy``, ``refactored`` or ``package.module:function``.
+        spec: One of :data:`FORMS`.
 
     Returns:
         The zero-argument handler.
 
     Raises:
-        ImplementationError: When the name is malformed, the module cannot be imported or the attribute is missing
-            or not callable.
+        ImplementationError: When the name is malformed, the module cannot be imported, the attribute is missing or
+            not callable, or the artifact cannot run here.
     """
+    if is_artifact(spec):
+        if spec not in _artifacts:
+            try:
+                _artifacts[spec] = resolve_artifact(spec)
+            except ArtifactError as error:
+                raise ImplementationError(str(error)) from error
+        return _artifacts[spec]
     target = qualified_name(spec)
     module_name, sep, attribute = target.partition(":")
     if not sep or not module_name or not attribute:
-        raise ImplementationError(f"{spec!r} is not 'legacy', 'refactored' or 'package.module:function'")
+        raise ImplementationError(f"{spec!r} is not {FORMS}")
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:

@@ -370,6 +370,8 @@ class RunResult:
         coverage: The coverage computation (gate only; see :mod:`harness.engine.coverage`).
         started: ISO-8601 UTC time the run started.
         duration_s: Real time the whole run took.
+        approvals_apply: ``False`` when baseline and candidate are both versions of production (a deployed artifact
+            and ``legacy``): no approval applied, every difference counted.
     """
 
     command: str
@@ -381,6 +383,7 @@ class RunResult:
     coverage: dict[str, Any] | None = None
     started: str = ""
     duration_s: float = 0.0
+    approvals_apply: bool = True
 
     @property
     def counts(self) -> dict[str, int]:
@@ -408,6 +411,7 @@ class RunResult:
             "command": self.command,
             "baseline": self.baseline,
             "candidate": self.candidate,
+            "approvalsApply": self.approvals_apply,
             "started": self.started,
             "durationS": round(self.duration_s, 3),
             "counts": self.counts,

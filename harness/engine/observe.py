@@ -30,8 +30,12 @@ from harness.scenario.model import Scenario
 
 logger = logging.getLogger(__name__)
 
-#: Exceptions that mean the harness refused something, not that the code under test failed.
-HARNESS_EXCEPTIONS = frozenset({"UnmockedRequestError", "NetworkRefusedError"})
+#: Exceptions that mean the harness failed the code under test, not that the code failed: type name -> what happened.
+HARNESS_EXCEPTIONS = {
+    "UnmockedRequestError": "the harness refused a request",
+    "NetworkRefusedError": "the harness refused a request",
+    "ArtifactImportError": "the artifact cannot run in this environment",
+}
 #: Loggers of libraries, not of the code under test; their records are not captured.
 _LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "moto", "s3transfer", "harness", "werkzeug", "asyncio")
 
@@ -45,7 +49,7 @@ class Implementation:
 
 
 def resolve_implementation(name: str) -> Implementation:
-    """Resolve ``legacy``, ``refactored`` or ``package.module:function`` to a runnable implementation.
+    """Resolve ``legacy``, ``refactored``, ``package.module:function`` or ``artifact:PATH:MODULE:FUNCTION``.
 
     Raises:
         ImplementationError: The name is malformed, the module cannot be imported, or the function is missing.
@@ -142,7 +146,8 @@ def observe(scenario: Scenario, implementation: Implementation, variant: int = 0
         observation.harness_error = scrub_text(detail, known_secrets())
         return observation
     if observation.exception and observation.exception["type"] in HARNESS_EXCEPTIONS:
-        observation.harness_error = f"the harness refused a request: {observation.exception['message']}"
+        what = HARNESS_EXCEPTIONS[observation.exception["type"]]
+        observation.harness_error = f"{what}: {observation.exception['message']}"
     return observation
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from harness.engine.approvals import Approval, ApprovalError, apply_approvals, default_approvals
 from harness.engine.compare import compare
+from harness.engine.implementations import approvals_apply
 from harness.engine.model import (
     APPROVED,
     APPROVED_DIVERGENCE,
@@ -73,7 +74,8 @@ def run_scenario(
         scenario: The scenario, from a file or built in memory.
         baseline: The reference implementation (name or resolved).
         candidate: The implementation judged.
-        approvals: Declared approvals (default: ``harness/approvals.yaml``).
+        approvals: Declared approvals (default: ``harness/approvals.yaml``); none applies between two versions of
+            production (an artifact and ``legacy``, see :func:`~harness.engine.implementations.approvals_apply`).
         automatic: Apply every approval whose condition holds, not only those the scenario references (fuzzing).
         baselines: Primary and secondary baseline observations already made, to skip running them again.
 
@@ -81,14 +83,15 @@ def run_scenario(
         The scenario's result, with the observations.
     """
     started = _clock()
-    baseline = _implementation(baseline)
+    baseline, candidate = _implementation(baseline), _implementation(candidate)
     primary, secondary = baselines or run_baselines(scenario, baseline)
-    observed = observe(scenario, _implementation(candidate), PRIMARY)
+    observed = observe(scenario, candidate, PRIMARY)
     approvals = default_approvals() if approvals is None else approvals
-    result = evaluate(scenario, primary, [secondary], observed, approvals, automatic)
+    apply = approvals_apply(baseline.name, candidate.name)
+    result = evaluate(scenario, primary, [secondary], observed, approvals, automatic, apply)
     if result.status == DIVERGENT and needs_probe(result.unapproved, result.noise, primary):
         probes = [observe(scenario, baseline, variant) for variant in PROBE_VARIANTS]
-        result = evaluate(scenario, primary, [secondary, *probes], observed, approvals, automatic)
+        result = evaluate(scenario, primary, [secondary, *probes], observed, approvals, automatic, apply)
     result.duration_s = _clock() - started
     return result
 
@@ -106,6 +109,7 @@ def evaluate(
     candidate: Observation,
     approvals: dict[str, Approval],
     automatic: bool = False,
+    apply: bool = True,
 ) -> ScenarioResult:
     """Decide the outcome of a scenario from its observations (no world is entered).
 
@@ -116,6 +120,7 @@ def evaluate(
         candidate: The candidate run.
         approvals: Declared approvals.
         automatic: Apply every applicable approval (fuzzing) rather than only the referenced ones.
+        apply: Whether approvals apply at all; ``False`` judges every difference unapproved and uses none.
 
     Returns:
         ``error`` when the harness failed or the baseline breaks the scenario's ``expect``; otherwise
@@ -142,7 +147,8 @@ def evaluate(
         difference.status = NOISE
     result.noise = noise + excused
     try:
-        result.approvals = apply_approvals(scenario, baseline, candidate, result.differences, approvals, automatic)
+        if apply:
+            result.approvals = apply_approvals(scenario, baseline, candidate, result.differences, approvals, automatic)
     except ApprovalError as error:
         result.errors.append(str(error))
     result.status = _status(result)
@@ -227,6 +233,7 @@ def run_scenarios(
         baseline=baseline.name,
         candidate=candidate.name,
         started=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        approvals_apply=approvals_apply(baseline.name, candidate.name),
     )
     outcomes: dict[int, ScenarioResult] = {}
     for index, outcome in _outcomes(scenarios, baseline, candidate, approvals, jobs):
@@ -235,7 +242,7 @@ def run_scenarios(
         if progress is not None:
             progress(len(outcomes), len(scenarios), outcome)
     result.scenarios = [outcomes[index] for index in range(len(scenarios))]
-    result.approvals = approval_summary(result.scenarios, approvals)
+    result.approvals = approval_summary(result.scenarios, approvals) if result.approvals_apply else []
     result.duration_s = _clock() - started
     return result
 

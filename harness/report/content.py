@@ -59,6 +59,11 @@ REMEDIES = (
     ("stale", "reference the approval from the scenario it is meant for, or remove it"),
 )
 #: Differences shown per scenario (the rest are in verdict.json).
+#: The approvals section of a run between two versions of production (a deployed artifact and legacy).
+NO_APPROVAL_APPLIES = (
+    "No approval applies: baseline and candidate are both versions of production (a deployed artifact and legacy), "
+    "so every difference counts. Approvals explain only how the refactor differs from production."
+)
 MAX_SHOWN = 100
 _BRIEF_VALUE_CHARS = 60
 _REDACTED = re.compile(r"^<redacted:[0-9a-f]{8}>$")

@@ -19,6 +19,7 @@ from harness.report import signoff
 from harness.report.content import (
     INTRODUCTION,
     MAX_SHOWN,
+    NO_APPROVAL_APPLIES,
     REMEDIES,
     SCENARIO_MATRIX_HEADERS,
     STATUS_LABELS,
@@ -301,6 +302,8 @@ def coverage(run: dict[str, Any]) -> str:
 
 def approvals(run: dict[str, Any]) -> str:
     """Each declared approval: why legacy differs, who owns it, where it applied."""
+    if run.get("approvalsApply") is False:
+        return section("approvals", "Approved divergences", f"<p class='muted'>{esc(NO_APPROVAL_APPLIES)}</p>")
     if not run["approvals"]:
         return section("approvals", "Approved divergences", "<p class='muted'>No approvals are declared.</p>")
     parts = [

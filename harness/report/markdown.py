@@ -16,6 +16,7 @@ from harness.report import signoff
 from harness.report.content import (
     INTRODUCTION,
     MAX_SHOWN,
+    NO_APPROVAL_APPLIES,
     REMEDIES,
     SCENARIO_MATRIX_HEADERS,
     STATUS_LABELS,
@@ -214,6 +215,8 @@ def coverage(run: dict[str, Any]) -> str:
 
 def approvals(run: dict[str, Any]) -> str:
     """Each declared approval with its reason, owner and the scenarios where it applied."""
+    if run.get("approvalsApply") is False:
+        return f"## Approved divergences\n\n{NO_APPROVAL_APPLIES}"
     if not run["approvals"]:
         return "## Approved divergences\n\nNo approvals are declared."
     parts = [

@@ -19,6 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.engine.artifact import digest as artifact_digest
+from harness.engine.artifact import is_artifact
+
 logger = logging.getLogger(__name__)
 
 #: Distributions whose versions are shown, in this order.
@@ -119,6 +122,28 @@ def module_sources(role: str, module: str, root: Path) -> dict[str, Any]:
     return entry
 
 
+def implementation_sources(role: str, name: str, root: Path) -> dict[str, Any]:
+    """:func:`module_sources` of an implementation name; for a deployed artifact, its path and content hash.
+
+    Args:
+        role: ``baseline`` or ``candidate``.
+        name: ``package.module:function`` or ``artifact:PATH:MODULE:FUNCTION``.
+        root: The repository root.
+    """
+    if not is_artifact(name):
+        return module_sources(role, name.partition(":")[0], root)
+    found = artifact_digest(name)
+    return {
+        "role": role,
+        "module": name,
+        "file": found["path"],
+        "sha256": found["sha256"],
+        "package": found["path"],
+        "packageSha256": found["sha256"],
+        "packageFiles": found["files"],
+    }
+
+
 def _package_dir(origin: Path, module: str) -> Path | None:
     depth = module.count(".") + (1 if origin.name == "__init__.py" else 0)
     if depth == 0:
@@ -149,9 +174,7 @@ def collect_metadata(run: dict[str, Any], clocks: list[str]) -> dict[str, Any]:
         ``{"generated", "started", "durationS", "command", "git", "sources", "tools", "clocks"}``.
     """
     root = repository_root()
-    sources = [
-        module_sources(role, str(run.get(role) or "").partition(":")[0], root) for role in ("baseline", "candidate")
-    ]
+    sources = [implementation_sources(role, str(run.get(role) or ""), root) for role in ("baseline", "candidate")]
     sources.append(module_sources("shared layer", SHARED_PACKAGE, root))
     return {
         "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -110,15 +110,28 @@ def test_bad_input_exits_2_naming_the_problem_and_writes_nothing(
 def test_gate_fails_on_coverage_gaps_and_unreferenced_approvals(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _write(tmp_path / "library")
-    code = main(["gate", "--scenarios-dir", str(tmp_path / "library"), "--candidate", "legacy", "--jobs", "1"])
+    _write(tmp_path / "library", extra="approvals: [AD-2]\n")  # the refactor keeps the record without a region
+    code = main(["gate", "--scenarios-dir", str(tmp_path / "library"), "--candidate", "refactored", "--jobs", "1"])
     out, _ = capsys.readouterr()
     assert code == EXIT_NO_GO
-    assert out.startswith("NO-GO: 1 scenario(s): 1 equivalent")
+    assert out.startswith("NO-GO: 1 scenario(s): 1 approved-divergence")
     assert "no scenario exercises the DRS error type AccessDeniedException" in out
     assert "no scenario exercises the DRS error type non-ClientError exception" in out
     assert "no scenario's baseline reaches the legacy state THROTTLED" in out
     assert "approval AD-3 is referenced by no scenario (stale)" in out
+
+
+def test_between_two_versions_of_production_no_approval_applies_nor_is_missed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Legacy against itself (as against a deployed artifact): approvals are out of the picture, coverage is not."""
+    _write(tmp_path / "library")
+    code = main(["gate", "--scenarios-dir", str(tmp_path / "library"), "--candidate", "legacy", "--jobs", "1"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_NO_GO
+    assert "fidelity check: no approval applies between two versions of production" in err
+    assert "no scenario exercises the DRS error type AccessDeniedException" in out
+    assert "approval" not in out
 
 
 def test_a_failing_report_writer_leaves_nothing_half_written(tmp_path: Path) -> None:
