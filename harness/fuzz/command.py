@@ -47,7 +47,8 @@ def fuzz_arguments(parser: argparse.ArgumentParser) -> None:
 def fuzz(args: argparse.Namespace) -> int:
     """Run the fuzzer; exit 0 when nothing unapproved diverged, 1 when something did, 2 on bad input."""
     from harness.engine.approvals import DEFAULT_APPROVALS, ApprovalError, load_approvals
-    from harness.engine.implementations import ImplementationError, resolve
+    from harness.engine.commands import FIDELITY_NOTE
+    from harness.engine.implementations import ImplementationError, approvals_apply, resolve
     from harness.fuzz.runner import FuzzOptions
     from harness.fuzz.runner import fuzz as run_fuzz
 
@@ -67,10 +68,10 @@ def fuzz(args: argparse.Namespace) -> int:
         shrink_budget=args.shrink_budget,
         approvals=approvals,
     )
-    write_line(
-        sys.stderr,
-        f"fuzz: {args.examples} example(s), seed {args.seed}, baseline {args.baseline}, candidate {args.candidate}",
-    )
+    header = f"fuzz: {args.examples} example(s), seed {args.seed}, baseline {args.baseline}, candidate {args.candidate}"
+    if not approvals_apply(args.baseline, args.candidate):
+        header += f"; {FIDELITY_NOTE}"
+    write_line(sys.stderr, header)
     report = run_fuzz(options, progress=lambda record: _progress(record, args.examples, args.shrink_budget))
     _summary(report)
     return EXIT_NO_GO if report.found else EXIT_OK

@@ -29,6 +29,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import settings as hypothesis_settings
 
 from harness.engine.approvals import Approval, applicable_approvals, load_approvals
+from harness.engine.implementations import approvals_apply
 from harness.engine.model import DIVERGENT, ERROR, OUTCOMES, ScenarioResult
 from harness.engine.observe import Implementation, observe, resolve_implementation
 from harness.engine.runner import PRIMARY, SECONDARY, evaluate, run_scenario
@@ -341,6 +342,8 @@ def fuzz(options: FuzzOptions, progress: Progress | None = None) -> FuzzReport:
     baseline = resolve_implementation(options.baseline)
     candidate = resolve_implementation(options.candidate)
     approvals = load_approvals() if options.approvals is None else options.approvals
+    if not approvals_apply(baseline.name, candidate.name):
+        approvals = {}  # two versions of production: every difference counts
     judge = Judge(baseline, candidate, approvals, options.shrink_budget, progress)
     search(judge, options.examples, options.seed)
     report = FuzzReport(options=options, features=judge.features, shrink_runs=judge.shrink_runs)

@@ -339,6 +339,7 @@ def _network_interfaces() -> st.SearchStrategy[Any]:
                 {"macAddress": "0e:00:00:00:00:03", "ips": [], "isPrimary": False},
             ],
             [{"ips": ["192.168.7.9"]}],
+            [{"macAddress": "0e:00:00:00:00:04", "isPrimary": True}],
         ]
     )
 
@@ -378,7 +379,8 @@ def _identification_hints() -> st.SearchStrategy[Any]:
 
 @st.composite
 def source_properties(draw: st.DrawFn) -> dict[str, Any]:
-    """Odd but valid ``sourceProperties``: no NICs, a first NIC without ips, no CPUs, several disks, no hostname."""
+    """Odd but valid ``sourceProperties``: no NICs, a first NIC with empty or no ips, no CPUs, several disks, no
+    hostname."""
     return _entry(
         networkInterfaces=draw(_rarely(_network_interfaces(), 3)),
         cpus=draw(_rarely(_cpus(), 4)),
@@ -410,8 +412,9 @@ def drs_partials(draw: st.DrawFn, account: str, region: str) -> dict[str, Any]:
         identity = {"sourceServerID": server_id, "arn": server_arn(account, region, server_id)}
     elif draw(_rarely(st.just(True), 12)) is True:
         identity = {"arn": ""}
+    others = [other for other in ACCOUNTS if other != account]
     staging = draw(
-        _rarely(st.sampled_from([None, *({"stagingAccountID": other} for other in ACCOUNTS if other != account)]), 4)
+        _rarely(st.sampled_from([None, {"stagingAccountID": ""}, *({"stagingAccountID": o} for o in others)]), 4)
     )
     replication = draw(
         _rarely(

@@ -26,6 +26,9 @@ BROKEN = "tests.fuzz.broken_candidates"
 #: Examples of the default (CI) run, and of the nightly one.
 CI_EXAMPLES = 12
 NIGHTLY_EXAMPLES = 250
+#: Examples of the default run of the test artifact against legacy.
+ARTIFACT_EXAMPLES = 20
+TEST_ARTIFACT = f"artifact:{ROOT / 'tests' / 'artifacts' / 'query_handler'}:index:handle_sync_source_server_inventory"
 #: Engine runs the broken-candidate tests may spend shrinking (keeps them within CI time).
 TEST_SHRINK_BUDGET = 6
 
@@ -66,6 +69,25 @@ def test_refactored_shows_no_unapproved_divergence_nightly(tmp_path: Path) -> No
     assert not report.found, _failure_message(report)
     assert report.examples_run > NIGHTLY_EXAMPLES // 2
     assert report.approvals_applied, "no generated world exercised an approval"
+
+
+def test_the_test_artifact_and_legacy_agree_on_generated_worlds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two recreations of production (the artifact written from the spec, and legacy): no approval, no difference."""
+    arguments = ["--examples", str(ARTIFACT_EXAMPLES), "--seed", "12", "--save-failures", str(tmp_path)]
+    assert main(["fuzz", *arguments, "--baseline", TEST_ARTIFACT, "--candidate", "legacy"]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert "OK: no unapproved divergence" in out and "approvals applied" not in out
+    assert "fidelity check: no approval applies" in err
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_the_test_artifact_and_legacy_agree_on_generated_worlds_nightly(tmp_path: Path) -> None:
+    report = fuzz(FuzzOptions(examples=NIGHTLY_EXAMPLES, seed=4, baseline=TEST_ARTIFACT, candidate="legacy"))
+    assert not report.found, _failure_message(report)
+    assert report.examples_run > NIGHTLY_EXAMPLES // 2 and not report.approvals_applied
 
 
 def test_a_candidate_that_drops_a_server_is_caught_shrunk_and_reproduced(

@@ -235,9 +235,13 @@ FEATURES: dict[str, Callable[[dict[str, Any]], bool]] = {
         a and a.get("stagingAccountID") != g["account"] for g, a in _staging(d)
     ),
     "no staging area": lambda d: any(a is None for _, a in _staging(d)),
+    "an empty stagingAccountID": lambda d: any(a and a.get("stagingAccountID") == "" for _, a in _staging(d)),
     "no NICs": lambda d: any(p.get("networkInterfaces") == [] for p in _properties(d)),
     "a first NIC with empty ips": lambda d: any(
         p.get("networkInterfaces") and p["networkInterfaces"][0].get("ips") == [] for p in _properties(d)
+    ),
+    "a first NIC without an ips key": lambda d: any(
+        p.get("networkInterfaces") and "ips" not in p["networkInterfaces"][0] for p in _properties(d)
     ),
     "no CPUs": lambda d: any(p.get("cpus") == [] for p in _properties(d)),
     "several disks": lambda d: any(len(p.get("disks", [])) > 2 for p in _properties(d)),
