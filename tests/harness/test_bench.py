@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +163,16 @@ def test_sequential_accounts_add_up_their_chains():
     chain = 50 + 200 + (10 + 50 + 100 + 10)
     assert critical_path_seconds(scenario) == pytest.approx((50 + chain + 10) / 1000)
     assert critical_path_seconds(scenario, parallel_accounts=False) == pytest.approx((50 + 2 * chain + 10) / 1000)
+
+
+def test_a_deployed_artifact_can_be_benchmarked_against_legacy(tmp_path, monkeypatch, capsys):
+    """Same calls, same answers: the artifact is imported afresh in each of its runs; its prints stay out too."""
+    root = Path(__file__).resolve().parents[2]
+    artifact = f"artifact:{root / 'tests' / 'artifacts' / 'query_handler'}:index:handle_sync_source_server_inventory"
+    monkeypatch.setattr("harness.bench.runner.bench_cases", lambda latency: {"small": _small_world()})
+    run_bench(tmp_path, pairs=1, cases=["small"], latency=ZERO_LATENCY, baseline=artifact, candidate="legacy")
+    world = json.loads((tmp_path / "bench.json").read_text())["worlds"][0]
+    assert world["statuses"] == {artifact: 200, "legacy": 200}
+    calls = list(world["calls"].values())
+    assert calls[0] == calls[1] and calls[0]["drs:DescribeSourceServers"] == 3
+    assert "Starting source server inventory sync" not in capsys.readouterr().out
