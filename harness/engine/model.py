@@ -20,6 +20,10 @@ built from it, and so are the HTML/Markdown/JUnit reports). The shapes, from the
 Informational sections (shown, never compared): ``output`` (``print`` lines and log records), ``wall_time_ms``,
 ``failed_calls`` (calls with a non-``ok`` attempt: faults, retries) and ``read_count``.
 
+``world_truth`` is neither compared nor shown: what the world knows about the run independently of the code under
+test (its servers, which DRS listings it answered completely, the inventory before the run...;
+:mod:`harness.world.truth`). The approvals' oracles judge outcomes by it.
+
 ``Difference`` -- one difference between the baseline and the candidate (or between the two baseline runs, for
 noise), with a readable ``path`` such as ``response.body.totalSynced`` or
 ``mutatingCalls[sts:AssumeRole arn:aws:iam::222222222222:role/R].params.RoleSessionName``.
@@ -103,6 +107,8 @@ class Observation:
         wall_time_ms: Real time the handler took.
         failed_calls: Calls with at least one attempt that was not ``ok`` (faults, retries).
         harness_error: Set when the harness itself failed around this run (the observation is then incomplete).
+        world_truth: What the world knows about the run (:func:`harness.world.truth.world_truth`); empty when the
+            observation was not made in a world (tests building observations by hand).
     """
 
     implementation: str
@@ -117,6 +123,7 @@ class Observation:
     wall_time_ms: float = 0.0
     failed_calls: list[dict[str, Any]] = field(default_factory=list)
     harness_error: str | None = None
+    world_truth: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Observation(implementation={self.implementation!r}, variant={self.variant})"

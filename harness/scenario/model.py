@@ -191,6 +191,7 @@ class Scenario:
     accounts: tuple[TargetAccount, ...] = ()
     region_status: tuple[dict[str, Any], ...] = ()
     inventory: tuple[dict[str, Any], ...] = ()
+    prime_inventory: bool = False
     servers: tuple[ServerGroup, ...] = ()
     faults: tuple[Fault, ...] = ()
     latency: Latency = field(default_factory=Latency)
@@ -318,6 +319,7 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<memory>") -> Scenari
         accounts=tuple(_account_from(a) for a in doc.get("accounts", [])),
         region_status=_region_status_rows(tables, clock),
         inventory=tuple(tables.get("inventory", [])),
+        prime_inventory=bool(tables.get("primeInventory", False)),
         servers=tuple(_server_group_from(g) for g in doc.get("servers", [])),
         faults=tuple(fault_from_dict(f) for f in doc.get("faults", [])),
         latency=_latency_from(doc.get("latency", {})),

@@ -44,6 +44,10 @@ from harness.world.aws.faults import (
 logger = logging.getLogger(__name__)
 
 
+#: The outcome of an attempt a fault answered with a cut-off 200 body (nothing reached the service).
+MALFORMED = "malformed"
+
+
 class UnmockedRequestError(Exception):
     """A request no fake answered: the harness refuses to let it reach the network."""
 
@@ -190,7 +194,8 @@ def _dispatch(event_name: str, request: AWSPreparedRequest, **kwargs: Any) -> AW
     finally:
         if state.recording:
             state.charge_simulator(time.thread_time() - started)
-    call.attempts.append("ok" if response.status_code < 300 else f"HTTP {response.status_code}")
+    outcome = "ok" if response.status_code < 300 else f"HTTP {response.status_code}"
+    call.attempts.append(MALFORMED if getattr(response, "harness_malformed", False) else outcome)
     return response
 
 
@@ -201,12 +206,16 @@ def _answer(state: WireState, call: AwsCall, event_name: str, request: AWSPrepar
     ctx = CallContext(call.service, call.operation, call.account, call.region, call.table, call.params)
     fault = state.faults.pick(ctx, request) if state.recording else None
     held: dict[str, list] = {}
+    call.held_back = 0
     if fault is not None and fault.effect.kind == "unprocessed":
         request, held = split_unprocessed(request, fault.effect.count)
+        call.held_back = sum(len(writes) for writes in held.values())
         if not json.loads(request.body or b"{}").get("RequestItems"):
             return empty_batch_answer(request.url, held)
     elif fault is not None:
-        return apply_fault(fault, ctx, request)
+        answer = apply_fault(fault, ctx, request)
+        answer.harness_malformed = fault.effect.kind == "malformed"  # type: ignore[attr-defined]
+        return answer
     if call.service == "drs":
         status, headers, body = state.drs.handle(call.operation, request, call.account)
         return make_response(request.url, status, headers, body)
