@@ -21,6 +21,9 @@ from harness.engine.runner import evaluate, run_scenario, run_scenarios
 from harness.scenario import Scenario, scenario_from_dict
 from lambda_shared.response_utils import response
 
+#: The scenario clock as the handler's timestamp (the frozen clock of every world).
+CLOCK = "2026-01-15T12:00:00+00:00"
+
 ACCOUNT = "222222222222"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/DRSOrchestrationRole"
 STALE_ARN = f"arn:aws:drs:us-east-1:{ACCOUNT}:source-server/s-stale"
@@ -230,7 +233,9 @@ def test_without_baseline_disagreement_the_last_writer_is_exact_and_a_probe_is_w
 
 def test_approved_divergence_outcome_needs_every_difference_approved() -> None:
     baseline = Observation("x:y", response=None, exception={"type": "UnboundLocalError", "message": "acct_id"})
-    ok = {"statusCode": 200, "headers": {}, "body": {"totalSynced": 0, "totalErrors": 0, "staleRecordsDeleted": 0}}
+    body = {"message": "Source server inventory sync complete", "totalSynced": 0, "totalErrors": 0}
+    body |= {"staleRecordsDeleted": 0, "regionsScanned": 28, "regionsSkipped": 0, "timestamp": CLOCK}
+    ok = {**response(200, {}), "body": body}
     candidate = Observation("x:y", response=ok)
     scenario = scenario_from_dict({"name": "t", "approvals": ["AD-1"]})
     result = evaluate(scenario, baseline, [baseline], candidate, load_approvals())
