@@ -213,7 +213,31 @@ def test_a_final_item_no_baseline_run_wrote_is_kept_even_in_a_racing_table() -> 
     baselines, candidate = _race("AVAILABLE", "AVAILABLE", "DELETED")
     result = evaluate(scenario_from_dict({"name": "t"}), baselines[0], baselines[1:], candidate, {})
     assert result.status == DIVERGENT
+    # b holds a value no run wrote; and with it, the table is no state a baseline ordering produces (a too is kept)
+    assert [d.path for d in result.unapproved] == ["tables.regionStatus[a].status", "tables.regionStatus[b].status"]
+
+
+def test_per_key_outcomes_that_no_baseline_run_produces_together_are_kept() -> None:
+    """Each region may keep its put, but only one region does in any baseline run: puts winning everywhere is no
+    baseline state, although each value is one a baseline run wrote there."""
+    baselines, _ = _race("AVAILABLE", "AVAILABLE", "ACTIVE")
+    writes = baselines[0].region_status_writes
+    tables = {"regionStatus": {r: {"region": r, "status": "AVAILABLE"} for r in ("a", "b")}}
+    everywhere = Observation("x:y", tables=tables, region_status_writes=writes)
+    result = evaluate(scenario_from_dict({"name": "t"}), baselines[0], baselines[1:], everywhere, {})
+    assert result.status == DIVERGENT
     assert [d.path for d in result.unapproved] == ["tables.regionStatus[b].status"]
+
+
+def test_a_key_the_baseline_wrote_one_value_to_is_not_contested_even_in_a_racing_table() -> None:
+    baselines, candidate = _race("AVAILABLE", "AVAILABLE", "ACTIVE")
+    for run in (*baselines, candidate):
+        run.tables["regionStatus"]["c"] = {"region": "c", "status": "ACTIVE"}
+        run.region_status_writes = [*run.region_status_writes, _status("c", "ACTIVE")]
+    candidate.tables["regionStatus"]["c"] = {"region": "c", "status": "ERROR"}
+    candidate.region_status_writes = [*candidate.region_status_writes[:-1], _status("c", "ERROR")]
+    result = evaluate(scenario_from_dict({"name": "t"}), baselines[0], baselines[1:], candidate, {})
+    assert "tables.regionStatus[c].status" in [d.path for d in result.unapproved]
 
 
 def test_without_baseline_disagreement_the_last_writer_is_exact_and_a_probe_is_wanted() -> None:
