@@ -442,6 +442,7 @@ def _apply_one(
 def _covers(approval: Approval, difference: Difference, ctx: Context, refused: list[str]) -> bool:
     """Whether a cover matches the difference's path and its requirements hold for it. When a cover matched and its
     plain requirements held but its difference checks refused, their reasons go to ``refused``."""
+    reasons: list[str] = []
     for cover in approval.covers:
         if not cover.matches(difference.path):
             continue
@@ -451,5 +452,6 @@ def _covers(approval: Approval, difference: Difference, ctx: Context, refused: l
             continue
         if requirements_hold([r for r in cover.requires if r.get("check") in DIFFERENCE_CHECKS], local, difference):
             return True
-        refused.extend(local.notes)
+        reasons.extend(local.notes)
+    refused.extend(reasons)
     return False

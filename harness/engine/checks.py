@@ -310,18 +310,16 @@ def _record_rule(ctx: Context, difference: Difference) -> bool:
 
 
 def _retried_or_lost(ctx: Context, difference: Difference) -> bool:
-    """AD-3, per inventory item: an item legacy lost that the candidate wrote exactly as legacy sent it, or an item
-    the candidate sent and the world refused."""
+    """AD-3, per inventory item (or field of one): an item legacy lost that the candidate wrote exactly as legacy sent
+    it, or an item the candidate sent and the world refused."""
     key = _key(difference)
     label = f"{key[0]} | {key[1]}"
-    if difference.kind == "added":
-        final = canonical(final_items(ctx.candidate).get(key))
-        sent = {canonical(item) for item in inventory_puts(ctx.baseline)}
-        return final in sent or ctx.fail(f"candidate holds {label} unlike any item legacy sent")
-    if difference.kind == "removed":
+    if difference.kind == "removed" and difference.path.endswith("]"):
         sent = {(item.get("sourceServerArn"), item.get("stagingAccountId")) for item in inventory_puts(ctx.candidate)}
         return key in sent or ctx.fail(f"candidate lacks {label} without having tried to write it")
-    return ctx.fail(f"{difference.path}: AD-3 changes no item's content")
+    final = canonical(final_items(ctx.candidate).get(key))
+    sent = {canonical(item) for item in inventory_puts(ctx.baseline)}
+    return final in sent or ctx.fail(f"candidate holds {label} unlike any item legacy sent")
 
 
 def _resent(ctx: Context, difference: Difference) -> bool:
@@ -396,9 +394,9 @@ def _after_crash_table(ctx: Context, difference: Difference) -> bool:
         key = _key(difference)
         if difference.kind == "removed" and difference.path.endswith("]"):
             return _dead_record_deleted(ctx, key)
-        final = final_items(ctx.candidate).get(key)
+        final = final_items(ctx.candidate).get(key) or {}
         if key[0] in crash.arns and canonical(final) in {canonical(i) for i in inventory_puts(ctx.candidate)}:
-            return True
+            return _item_agrees_with_the_world(ctx, final, crash)
         return ctx.fail(f"{difference.path}: not an item of a server of a row legacy never reached")
     if table == "regionStatus":
         final = ctx.candidate.tables.get("regionStatus", {}).get(label)
@@ -412,6 +410,15 @@ def _after_crash_table(ctx: Context, difference: Difference) -> bool:
             return True
         return ctx.fail(f"{difference.path}: not a status row a row legacy never reached wrote last")
     return ctx.fail(f"{difference.path}: no write after legacy's crash explains it")
+
+
+def _item_agrees_with_the_world(ctx: Context, item: dict[str, Any], crash: CrashPoint) -> bool:
+    """An inventory item of a server an unreached row finds carries what the server's data says (the attributes
+    that follow from it alone: id, names, instance, agent, replication state, OS, region)."""
+    expected = [s["item"] for s in crash.servers if s.get("arn") == item.get("sourceServerArn") and s.get("item")]
+    if any(all(jsonable(item.get(k)) == v for k, v in identity.items()) for identity in expected):
+        return True
+    return ctx.fail(f"the item of {item.get('sourceServerArn')} disagrees with the server's data")
 
 
 def _after_crash_call(ctx: Context, difference: Difference) -> bool:
@@ -437,6 +444,8 @@ def _after_crash_call(ctx: Context, difference: Difference) -> bool:
                 return False
         elif _item(element).get("sourceServerArn") not in crash.arns or element.get("table") != "inventory":
             return ctx.fail(f"{difference.path}: not a write of a server a row legacy never reached finds")
+        elif not _item_agrees_with_the_world(ctx, _item(element), crash):
+            return False
     return True
 
 

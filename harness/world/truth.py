@@ -8,8 +8,9 @@ sections):
   credentials a sync of that row uses (LB-4: the Lambda's own for its own account and for a row without a truthy
   ``roleArn``, else the account the role ARN names) and its ``roleArn`` as stored (absent when the row has none).
 * ``servers``: every DRS source server of the world: the account and region whose DRS holds it, its ``arn``, its
-  ``stagingArea.stagingAccountID``, its origin (``sourceCloudProperties``) and, when LB-8 cannot build an
-  inventory item from its data, why (:func:`item_problem`).
+  ``stagingArea.stagingAccountID``, its origin (``sourceCloudProperties``), the attributes of its inventory item
+  that follow from its data alone (:func:`item_identity`) and, when LB-8 cannot build an item from its data, why
+  (:func:`item_problem`).
 * ``inventoryBefore``: the inventory records the table held before the run (the scenario's rows and the primed
   ones), as stored.
 * ``drsAnswers``: per DRS (account, region) the run asked, whether the world answered a complete listing: every
@@ -151,6 +152,24 @@ def applied_puts(calls: Iterable[AwsCall], table: str) -> int:
     return applied
 
 
+def item_identity(server: Mapping[str, Any], region: str) -> dict[str, Any] | None:
+    """The attributes of a server's inventory item that follow from its data and its region alone (LB-8), whoever
+    lists it; ``None`` when LB-8 cannot build the item."""
+    if item_problem(server) is not None:
+        return None
+    hints = server.get("sourceProperties", {}).get("identificationHints", {})
+    return {
+        "sourceServerID": server.get("sourceServerID", ""),
+        "hostname": hints.get("hostname", ""),
+        "fqdn": hints.get("fqdn", ""),
+        "instanceId": hints.get("awsInstanceID", ""),
+        "agentVersion": server.get("agentVersion", ""),
+        "replicationRegion": region,
+        "replicationState": server.get("dataReplicationInfo", {}).get("dataReplicationState", ""),
+        "osName": server.get("sourceProperties", {}).get("os", {}).get("fullString", ""),
+    }
+
+
 def _server_truth(account: str, region: str, server: Mapping[str, Any]) -> dict[str, Any]:
     staging = server.get("stagingArea")
     cloud = server.get("sourceCloudProperties")
@@ -162,6 +181,7 @@ def _server_truth(account: str, region: str, server: Mapping[str, Any]) -> dict[
         "stagingAccountId": staging.get("stagingAccountID") if isinstance(staging, Mapping) else None,
         "origin": [cloud.get("originAccountID"), cloud.get("originRegion")] if isinstance(cloud, Mapping) else None,
         "itemProblem": item_problem(server),
+        "item": item_identity(server, region),
     }
 
 
