@@ -183,6 +183,15 @@ def _baseline_raised_from_inventory_write(ctx: Context) -> bool:
     return raised_from_inventory_write(ctx.baseline)
 
 
+def _candidate_raised_from_cleanup_scan(ctx: Context) -> bool:
+    """The candidate raised out of the stale cleanup's inventory ``Scan`` (its last failed call), as legacy raises when
+    that scan fails (LB-9): a step legacy never reached after its crash, so the two exceptions differ."""
+    last = _last_failed_call(ctx.candidate) if ctx.candidate is not None and ctx.candidate.exception else None
+    if last is not None and (last["operation"], last.get("table")) == ("Scan", "inventory"):
+        return True
+    return ctx.fail("candidate did not raise from the stale cleanup's inventory scan")
+
+
 def _no_write_failure_escapes(ctx: Context) -> bool:
     """The candidate lets no inventory write failure escape (it may still raise from a later step, e.g. a failing
     cleanup scan, as legacy raises there)."""
@@ -205,6 +214,7 @@ CHECKS: dict[str, Callable[[Context], bool]] = {
     "no_writes": _no_writes,
     "raises_only_as_baseline": _raises_only_as_baseline,
     "baseline_raised_from_inventory_write": _baseline_raised_from_inventory_write,
+    "candidate_raised_from_cleanup_scan": _candidate_raised_from_cleanup_scan,
     "no_write_failure_escapes": _no_write_failure_escapes,
     "counts_match_tables": _counts_match_tables,
     "error_names_unset_variable": _error_names_unset_variable,

@@ -449,3 +449,34 @@ def test_ad3_after_legacy_crashed_covers_only_what_the_rows_it_never_reached_exp
 
     assert judged(later) == [APPROVED]  # the account legacy never reached, after its crash
     assert judged(LAMBDA) == [UNAPPROVED]  # an account no unreached row is queried as
+
+
+@pytest.mark.parametrize(
+    ("last_failed", "approved"),
+    [
+        (("Scan", "inventory"), True),  # the stale cleanup's scan, which legacy never reached: it raises there too
+        (("Scan", "targetAccounts"), False),  # the accounts scan comes before legacy's crash: it must raise as legacy
+        (("PutItem", "regionStatus"), False),  # a step that never raises in legacy
+    ],
+)
+def test_ad3_after_legacy_crashed_covers_a_different_exception_only_from_the_cleanup_scan(
+    approvals: dict, last_failed: tuple[str, str], approved: bool
+) -> None:
+    fault = {"service": "dynamodb", "operation": "BatchWriteItem", "table": "inventory", "effect": {"kind": "error"}}
+    scenario = _scenario(faults=[fault], approvals=["AD-3"])
+    call = {"service": "dynamodb", "account": "111111111111", "region": "us-east-1", "params": {}}
+    write_failed = {**call, "operation": "BatchWriteItem", "table": "inventory", "attempts": ["ValidationException"]}
+    baseline = _obs(
+        exception={"type": "ClientError", "message": "An error occurred (ValidationException) ... BatchWriteItem ..."},
+        failed_calls=[write_failed],
+        world_truth=_truth(),
+    )
+    operation, table = last_failed
+    candidate = _obs(
+        exception={"type": "ClientError", "message": f"An error occurred (AccessDeniedException) ... {operation} ..."},
+        failed_calls=[{**call, "operation": operation, "table": table, "attempts": ["AccessDeniedException"]}],
+        world_truth=_truth(),
+    )
+    differences, uses = _judge(scenario, baseline, candidate, approvals)
+    assert [d.path for d in differences] == ["exception.message"]
+    assert (differences[0].status == APPROVED) is approved, uses["AD-3"].notes
