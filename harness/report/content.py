@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.engine.model import APPROVED_DIVERGENCE, DIVERGENT, EQUIVALENT, ERROR, GO, RunResult
 from harness.engine.normalise import SECRET_KEY, fingerprint, known_secrets, scrub_text
+from harness.report import triage
 from harness.report.metadata import collect_metadata
 
 TITLE = "DRS inventory sync: refactor equivalence sign-off"
@@ -65,6 +66,10 @@ NO_APPROVAL_APPLIES = (
     "so every difference counts. Approvals explain only how the refactor differs from production."
 )
 MAX_SHOWN = 100
+#: Difference groups listed under one cause (the rest are counted).
+MAX_GROUP_LINES = 6
+#: Scenario names listed in one line (the rest are counted).
+MAX_NAMES = 8
 _BRIEF_VALUE_CHARS = 60
 _REDACTED = re.compile(r"^<redacted:[0-9a-f]{8}>$")
 
@@ -143,25 +148,57 @@ def brief(difference: dict[str, Any]) -> str:
     return f"{path}: {kind} (see Differences for the values)"
 
 
+def names(items: list[str], limit: int = MAX_NAMES) -> str:
+    """``a, b, c and 5 more``."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def _blockers(run: dict[str, Any]) -> list[dict[str, Any]]:
-    """Everything that blocks the flip, failing scenarios first, each with its first differences or errors."""
+    """Everything that blocks the flip, grouped: causes of differences, scenarios in error, stale approvals by id,
+    then the other gate findings (coverage gaps, approvals no scenario references)."""
+    anchors = {s["name"]: s["anchor"] for s in run["scenarios"]}
     items = []
-    for scenario in run["scenarios"]:
-        if scenario["status"] not in (DIVERGENT, ERROR):
-            continue
-        unapproved = [brief(d) for d in scenario["differences"] if d["status"] == "unapproved"]
-        details = [message.splitlines()[0] for message in scenario["errors"]] + unapproved
+    for number, cause in enumerate(run["causes"], start=1):
+        lead = cause["groups"][0]
         items.append(
             {
-                "text": f"scenario {scenario['name']} is {scenario['status']}",
-                "scenario": scenario["name"],
-                "anchor": scenario["anchor"],
-                "details": details[:3],
-                "more": max(0, len(details) - 3),
+                "kind": "cause",
+                "text": f"cause {number}: {cause['count']} unapproved difference(s) in {len(cause['scenarios'])} "
+                f"scenario(s), first {triage.describe_group(lead)}",
+                "scenario": cause["example"]["scenario"],
+                "anchor": anchors.get(cause["example"]["scenario"]),
+                "scenarios": cause["scenarios"],
+                "details": [triage.describe_group(group) for group in cause["groups"][1:MAX_GROUP_LINES]],
+                "more": max(0, len(cause["groups"]) - MAX_GROUP_LINES),
+                "example": cause["example"],
             }
         )
-    items += [{"text": text, "scenario": None, "anchor": None, "details": [], "more": 0} for text in run["blockers"]]
+    for scenario in run["scenarios"]:
+        if scenario["status"] == ERROR:
+            details = [message.splitlines()[0] for message in scenario["errors"]]
+            items.append(_item("error", f"scenario {scenario['name']} is in error", scenario, details))
+    stale_lines = set()
+    for stale in run["staleApprovals"]:
+        stale_lines |= {f"approval {stale['id']} is stale in scenario {name}:" for name in stale["scenarios"]}
+        first = stale["scenarios"][0]
+        text = f"approval {stale['id']} is stale in {len(stale['scenarios'])} scenario(s): {names(stale['scenarios'])}"
+        items.append(_item("stale", text, {"name": first, "anchor": anchors.get(first)}, [stale["reason"]]))
+    for text in run["blockers"]:
+        if not any(text.startswith(prefix) for prefix in stale_lines):
+            items.append({"kind": "gate", "text": text, "scenario": None, "anchor": None, "details": [], "more": 0})
     return items
+
+
+def _item(kind: str, text: str, scenario: dict[str, Any], details: list[str]) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "text": text,
+        "scenario": scenario["name"],
+        "anchor": scenario.get("anchor"),
+        "details": details[:3],
+        "more": max(0, len(details) - 3),
+    }
 
 
 def build_view(result: RunResult | dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +217,9 @@ def build_view(result: RunResult | dict[str, Any]) -> dict[str, Any]:
         scenario.update(_scenario_extras(scenario.get("source", "<memory>")))
         scenario["anchor"] = anchor(scenario["name"])
         scenario["counts"] = _counts(scenario)
+    triage.label_approvals(run)
+    run["causes"] = triage.causes(triage.difference_groups(run["scenarios"]))
+    run["staleApprovals"] = triage.stale_approvals(run["scenarios"])
     clocks = sorted({s["clock"] for s in run["scenarios"] if s.get("clock")})
     run["metadata"] = sanitise(collect_metadata(run, clocks))
     run["blockerItems"] = _blockers(run)

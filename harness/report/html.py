@@ -26,12 +26,18 @@ from harness.report.content import (
     STATUS_MEANINGS,
     TITLE,
     anchor,
+    brief,
     duration,
     headline,
+    names,
 )
+from harness.report.triage import failing_first
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _MAX_VALUE_CHARS = 4000
+#: Values longer than this (characters or lines) are collapsed under their first line.
+_COLLAPSE_CHARS = 240
+_COLLAPSE_LINES = 8
 _CODE = re.compile(r"`([^`]+)`")
 
 CSS = """
@@ -91,13 +97,37 @@ def badge(status: str, label: str | None = None) -> str:
 
 
 def value_block(value: Any, absent: bool = False) -> str:
-    """A JSON value, pretty-printed (long values are cut; verdict.json has them whole)."""
+    """A JSON value, pretty-printed; long values collapsed under their first line (and cut; verdict.json has them
+    whole)."""
     if absent:
         return '<span class="muted">(absent)</span>'
     text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False, default=str)
     if len(text) > _MAX_VALUE_CHARS:
         text = text[:_MAX_VALUE_CHARS] + "\n... (cut; the whole value is in verdict.json)"
-    return f"<pre>{esc(text)}</pre>"
+    if len(text) <= _COLLAPSE_CHARS and text.count("\n") < _COLLAPSE_LINES:
+        return f"<pre>{esc(text)}</pre>"
+    first = text.splitlines()[0][:60] if text else ""
+    return (
+        f'<details class="value"><summary><code>{esc(first)}</code> ... ({len(text)} characters)</summary>'
+        f"<pre>{esc(text)}</pre></details>"
+    )
+
+
+def highlighted(before: str, after: str) -> tuple[str, str]:
+    """Two strings with what changed between them marked inline (common prefix and suffix left plain)."""
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < min(len(before), len(after)) - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+
+    def mark(text: str, tag: str) -> str:
+        middle = text[start : len(text) - end]
+        marked = f"<{tag}>{esc(middle)}</{tag}>" if middle else ""
+        return f"<pre>{esc(text[:start])}{marked}{esc(text[len(text) - end :])}</pre>"
+
+    return mark(before, "del"), mark(after, "ins")
 
 
 def table(
@@ -138,17 +168,39 @@ def banner(run: dict[str, Any]) -> str:
     )
 
 
+def _example(example: dict[str, Any]) -> str:
+    before = value_block(example["baseline"], absent=example["kind"] == "added")
+    after = value_block(example["candidate"], absent=example["kind"] == "removed")
+    if isinstance(example["baseline"], str) and isinstance(example["candidate"], str):
+        before, after = highlighted(example["baseline"], example["candidate"])
+    return (
+        f'<details><summary>Example in <a href="#{esc(anchor(example["scenario"]))}">{esc(example["scenario"])}</a>: '
+        f"<code>{esc(brief(example))}</code></summary>"
+        + table(["Before (baseline)", "After (candidate)"], [[before, after]], widths=(50, 50))
+        + "</details>"
+    )
+
+
 def blockers(run: dict[str, Any]) -> str:
-    """NO-GO: what blocks the flip, plainly, before anything else."""
+    """NO-GO: what blocks the flip, plainly, grouped by cause, before anything else."""
     items = []
     for item in run["blockerItems"]:
         text = esc(item["text"])
         if item["anchor"]:
             text = f'<a href="#{esc(item["anchor"])}">{text}</a>'
-        details = "".join(f"<li><code>{esc(d)}</code></li>" for d in item["details"])
+        if item["kind"] == "cause":
+            text = f"<strong>{text}</strong>"
+        lines = []
+        if item.get("scenarios"):
+            lines.append(f"<li>scenarios: {esc(names(item['scenarios']))}</li>")
+        also = "also " if item["kind"] == "cause" else ""
+        lines += [f"<li>{also}<code>{esc(d)}</code></li>" for d in item["details"]]
         if item["more"]:
-            details += f"<li>... and {item['more']} more</li>"
-        items.append(f"<li>{text}" + (f'<ul class="details">{details}</ul>' if details else "") + "</li>")
+            lines.append(f"<li>... and {item['more']} more</li>")
+        example = _example(item["example"]) if item.get("example") else ""
+        items.append(
+            f"<li>{text}" + (f'<ul class="details">{"".join(lines)}</ul>' if lines else "") + f"{example}</li>"
+        )
     remedies = "".join(f"<li><strong>{esc(key)}</strong>: {prose(text)}</li>" for key, text in REMEDIES)
     body = (
         f'<div class="box block"><p><strong>Keep <code>{signoff.FLAG}</code> set to <code>false</code> in production'
@@ -246,7 +298,7 @@ def metadata(run: dict[str, Any]) -> str:
 def scenario_matrix(run: dict[str, Any]) -> str:
     """One row per scenario: status, differences, approvals, timings."""
     rows = []
-    for s in run["scenarios"]:
+    for s in failing_first(run["scenarios"]):
         runs = s["runs"]
         times = [runs[k]["wallTimeMs"] if runs.get(k) else None for k in ("baseline", "candidate")]
         ids = ", ".join(a["id"] for a in s["approvals"] if a.get("covered")) or ""
@@ -273,10 +325,10 @@ def scenario_matrix(run: dict[str, Any]) -> str:
 
 def _coverage_table(title: str, what: str, mapping: dict[str, list[str]], labels: dict[str, str]) -> str:
     rows = []
-    for key, names in mapping.items():
+    for key, found in mapping.items():
         label = esc(key) + (f' <span class="muted">({esc(labels[key])})</span>' if key in labels else "")
-        state = f'<span class="ok">covered ({len(names)})</span>' if names else '<span class="missing">MISSING</span>'
-        links = ", ".join(f'<a href="#{esc(anchor(n))}">{esc(n)}</a>' for n in names)
+        state = f'<span class="ok">covered ({len(found)})</span>' if found else '<span class="missing">MISSING</span>'
+        links = ", ".join(f'<a href="#{esc(anchor(n))}">{esc(n)}</a>' for n in found)
         rows.append([label, state, links])
     return f"<h3>{esc(title)}</h3>" + table([what, "Coverage", "Scenarios"], rows)
 
@@ -348,22 +400,33 @@ def noise(run: dict[str, Any]) -> str:
     return section("noise", "Noise", "".join(parts))
 
 
-def _difference_rows(differences: list[dict[str, Any]]) -> list[list[str]]:
+def approval_label(difference: dict[str, Any], approvals: dict[str, dict[str, Any]]) -> str:
+    """The status of a difference: noise, unapproved (and which approval refused it, why), or its approval linked."""
+    if difference.get("approval"):
+        approval = approvals.get(difference["approval"], {})
+        title = f"{approval.get('reason', '')} (owner: {approval.get('owner', '')})"
+        ident = esc(difference["approval"])
+        return f'<a href="#approval-{ident}" title="{esc(title)}">{badge("approved", f"approved {ident}")}</a>'
+    label = badge(difference["status"])
+    for refusal in difference.get("notApproved", []):
+        label += (
+            f'<br><span class="refused">not approved by <a href="#approval-{esc(refusal["id"])}">'
+            f"{esc(refusal['id'])}</a>, because {esc(refusal['because'])}</span>"
+        )
+    return label
+
+
+def _difference_rows(differences: list[dict[str, Any]], approvals: dict[str, dict[str, Any]]) -> list[list[str]]:
     rows = []
     for d in differences[:MAX_SHOWN]:
         kind = esc(d["kind"])
         if d.get("baselineType"):
             kind += f" ({esc(d['baselineType'])} &rarr; {esc(d['candidateType'])})"
-        status = badge(d["status"], f"approved {d['approval']}" if d.get("approval") else d["status"])
-        rows.append(
-            [
-                f"<code>{esc(d['path'])}</code>",
-                kind,
-                value_block(d["baseline"], absent=d["kind"] == "added"),
-                value_block(d["candidate"], absent=d["kind"] == "removed"),
-                status,
-            ]
-        )
+        before = value_block(d["baseline"], absent=d["kind"] == "added")
+        after = value_block(d["candidate"], absent=d["kind"] == "removed")
+        if d["kind"] == "changed" and isinstance(d["baseline"], str) and isinstance(d["candidate"], str):
+            before, after = highlighted(d["baseline"], d["candidate"])
+        rows.append([f"<code>{esc(d['path'])}</code>", kind, before, after, approval_label(d, approvals)])
     return rows
 
 
@@ -381,7 +444,7 @@ def differences(run: dict[str, Any]) -> str:
         parts.append(
             table(
                 ["Path", "Change", "Before (baseline)", "After (candidate)", "Status"],
-                _difference_rows(s["differences"]),
+                _difference_rows(s["differences"], {a["id"]: a for a in run["approvals"]}),
                 widths=(22, 10, 28, 28, 12),
             )
         )

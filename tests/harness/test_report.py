@@ -247,8 +247,11 @@ def test_nogo_report_says_first_what_blocks_the_flip(nogo: tuple[RunResult, dict
     blockers = " ".join(page.section("blockers").split())
     assert '<div class="banner nogo" id="verdict"><div class="verdict">NO-GO</div>' in files["report.html"]
     assert f"Keep {signoff.FLAG} set to false in production" in blockers
-    for reason in result.reasons():
+    for scenario in result.failing:  # divergent ones under their cause, those in error on their own
+        assert scenario.name in blockers
+    for reason in result.blockers:
         assert reason in blockers
+    assert "cause 1:" in blockers
     assert "mutatingCalls[sts:AssumeRole" in blockers  # the divergence itself, not only its name
     assert "expected the baseline to answer 418" in blockers
 
