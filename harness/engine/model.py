@@ -61,6 +61,8 @@ NOISE = "noise"
 
 GO = "GO"
 NO_GO = "NO-GO"
+#: The version of verdict.json's shape (harness/engine/verdict.schema.json); raised when a field changes meaning.
+VERDICT_SCHEMA_VERSION = "1.0"
 
 #: Gating sections of an observation, in report order (camelCase as in paths and JSON).
 SECTIONS = ("response", "exception", "tables", "regionStatusWrites", "mutatingCalls", "reads")
@@ -379,6 +381,8 @@ class RunResult:
         duration_s: Real time the whole run took.
         approvals_apply: ``False`` when baseline and candidate are both versions of production (a deployed artifact
             and ``legacy``): no approval applied, every difference counted.
+        provenance: What the verdict was made from (:func:`harness.engine.provenance.build_provenance`); filled in
+            when the verdict is written if not set before.
     """
 
     command: str
@@ -391,6 +395,7 @@ class RunResult:
     started: str = ""
     duration_s: float = 0.0
     approvals_apply: bool = True
+    provenance: dict[str, Any] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -412,8 +417,9 @@ class RunResult:
         return [f"scenario {s.name} is {s.status}" for s in self.failing] + list(self.blockers)
 
     def to_dict(self, full: bool = False) -> dict[str, Any]:
-        """The ``verdict.json`` document."""
+        """The ``verdict.json`` document (its shape: ``harness/engine/verdict.schema.json``)."""
         return {
+            "schemaVersion": VERDICT_SCHEMA_VERSION,
             "verdict": self.verdict,
             "command": self.command,
             "baseline": self.baseline,
@@ -426,5 +432,6 @@ class RunResult:
             "blockers": list(self.blockers),
             "approvals": self.approvals,
             "coverage": self.coverage,
+            "provenance": self.provenance,
             "scenarios": [s.to_dict(full=full) for s in self.scenarios],
         }

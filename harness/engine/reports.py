@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.engine.model import RunResult
+from harness.engine.provenance import build_provenance
 
 VERDICT_FILE = "verdict.json"
 #: Module that, when present, provides ``write_reports(result, directory)`` (the report writer of issue 7).
@@ -37,7 +38,9 @@ def register_report_writer(writer: ReportWriter) -> ReportWriter:
 
 
 def write_verdict(result: RunResult, directory: Path) -> None:
-    """Write ``verdict.json``: the verdict, the reasons, and every scenario with its differences."""
+    """Write ``verdict.json``: the verdict, the reasons, every scenario with its differences, and the provenance."""
+    if result.provenance is None:
+        result.provenance = build_provenance(result.baseline, result.candidate, [s.source for s in result.scenarios])
     text = json.dumps(result.to_dict(), indent=2, sort_keys=False, default=str)
     (directory / VERDICT_FILE).write_text(text + "\n", encoding="utf-8")
 

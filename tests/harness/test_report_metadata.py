@@ -59,7 +59,7 @@ def test_git_state_of_the_checkout_and_outside_any_repository(tmp_path: Path, mo
     assert state["commit"] and len(state["commit"]) == 40 and isinstance(state["changedFiles"], int)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     monkeypatch.setenv("GITHUB_SHA", "f" * 40)
-    assert git_state(tmp_path) == {"commit": "f" * 40, "branch": None, "changedFiles": None}
+    assert git_state(tmp_path) == {"commit": "f" * 40, "branch": None, "dirty": None, "changedFiles": None}
     monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
     assert git_state(ROOT)["commit"] == "f" * 40
 
