@@ -10,6 +10,7 @@ from harness.bench.measurement import SLOPE_SCALE, CaseResult, run_case
 from harness.bench.table import markdown_table
 from harness.bench.worlds import DEFAULT_LATENCY_MS, bench_cases
 from harness.engine.implementations import resolve
+from harness.engine.provenance import build_provenance
 
 DEFAULT_PAIRS = 5
 
@@ -22,7 +23,7 @@ def run_bench(
     baseline: str = "legacy",
     candidate: str = "refactored",
 ) -> list[CaseResult]:
-    """Run the benchmark and write ``bench.json`` and ``bench.md`` into ``out_dir``.
+    """Run the benchmark and write ``bench.json`` (with the provenance every verdict carries) and ``bench.md``.
 
     Raises:
         ValueError: For an unknown case name.
@@ -38,6 +39,7 @@ def run_bench(
     results = [run_case(available[name], implementations, pairs, scaled[name]) for name in cases or list(available)]
     out_dir.mkdir(parents=True, exist_ok=True)
     document = {
+        "provenance": build_provenance(baseline, candidate, []),
         "latency_ms": latency,
         "pairs": pairs,
         "implementations": list(labels),

@@ -29,7 +29,7 @@ from typing import Any
 from harness.engine.approvals import Cover
 
 #: Words kept inside ``[...]`` of a pattern: service:Operation names, table names, request kinds.
-_WORD = re.compile(r"^[A-Za-z][A-Za-z_]*(?::[A-Za-z][A-Za-z_]*)?$")
+_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?::[A-Za-z][A-Za-z0-9_]*)?$")
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 #: Sections in the order a reader cares about them: what the table holds first, reads last.
 SECTION_ORDER = ("tables", "mutatingCalls", "regionStatusWrites", "response", "exception", "reads")
