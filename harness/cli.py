@@ -16,6 +16,7 @@ shows them).
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -30,6 +31,10 @@ from harness.scenario.command import validate, validate_arguments
 from harness.scenario.loading import Problem, ScenarioError
 
 Handler = Callable[[argparse.Namespace], int]
+#: The distribution ``pip install .`` installs (pyproject.toml ``[project] name``).
+DISTRIBUTION = "drs-inventory-sync-equivalence"
+#: ``-vv``: botocore's logging too.
+VERY_VERBOSE = 2
 
 
 @dataclass(frozen=True)
@@ -94,21 +99,51 @@ def build_parser() -> argparse.ArgumentParser:
         description="Behavioural-equivalence harness for the DRS inventory sync.",
         epilog="Exit codes: 0 ok, 1 divergence or NO-GO, 2 bad input.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="show diagnostic logging")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    _verbosity(parser, 0)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for entry in COMMANDS.values():
         sub = subparsers.add_parser(entry.name, help=entry.help, description=entry.help)
         entry.arguments(sub)
+        _verbosity(sub, argparse.SUPPRESS)
         sub.set_defaults(handler=entry.handler)
     return parser
+
+
+def _verbosity(parser: argparse.ArgumentParser, default: object) -> None:
+    """``-v`` before or after the command (``-vv`` for more; given after the command, that count is the one used)."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="the harness's diagnostic logging (-vv: botocore's too); also after the command",
+    )
+
+
+def version() -> str:
+    """The installed version of the harness's distribution (``unknown`` when run from a bare checkout)."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def configure_logging(verbosity: int) -> None:
+    """Warnings from everyone; with ``-v`` the harness's own loggers down to DEBUG, with ``-vv`` botocore's too.
+
+    Third-party libraries (moto, botocore, urllib3) stay at WARNING at ``-v``: their debug output would bury the
+    harness's own lines.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("harness").setLevel(logging.DEBUG if verbosity >= 1 else logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.DEBUG if verbosity >= VERY_VERBOSE else logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: the process arguments), run the command and return its exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.verbose)
     try:
         return int(args.handler(args))
     except ScenarioError as error:

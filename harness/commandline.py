@@ -13,6 +13,7 @@ this module; it imports nothing of the harness, so no package imports its caller
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -56,3 +57,31 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _seconds(value: float) -> str:
+    if value < 60:
+        return f"{value:.0f}s"
+    minutes, seconds = divmod(round(value), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
+class Eta:
+    """Elapsed time and a linear estimate of the time left, for progress lines (``elapsed 1m05s, ETA 2m10s``).
+
+    Args:
+        total: How many units of work there are.
+        clock: Seconds, monotonic (tests pass their own).
+    """
+
+    def __init__(self, total: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.total = total
+        self.clock = clock
+        self.started = clock()
+
+    def __call__(self, done: int) -> str:
+        """The progress text after ``done`` units."""
+        elapsed = self.clock() - self.started
+        if done <= 0 or done >= self.total:
+            return f"elapsed {_seconds(elapsed)}"
+        return f"elapsed {_seconds(elapsed)}, ETA {_seconds(elapsed / done * (self.total - done))}"

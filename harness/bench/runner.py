@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -22,8 +23,12 @@ def run_bench(
     latency: dict[str, float] | None = None,
     baseline: str = "legacy",
     candidate: str = "refactored",
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> list[CaseResult]:
     """Run the benchmark and write ``bench.json`` (with the provenance every verdict carries) and ``bench.md``.
+
+    Args:
+        progress: Called with (worlds done, worlds in all, the world's name) after each world.
 
     Raises:
         ValueError: For an unknown case name.
@@ -36,7 +41,12 @@ def run_bench(
     labels = (baseline, candidate) if baseline != candidate else (f"{baseline} (A)", f"{candidate} (B)")
     implementations = list(zip(labels, (resolve(baseline), resolve(candidate)), strict=True))
     scaled = bench_cases({service: ms * SLOPE_SCALE for service, ms in latency.items()})
-    results = [run_case(available[name], implementations, pairs, scaled[name]) for name in cases or list(available)]
+    names = cases or list(available)
+    results = []
+    for done, name in enumerate(names, start=1):
+        results.append(run_case(available[name], implementations, pairs, scaled[name]))
+        if progress is not None:
+            progress(done, len(names), name)
     out_dir.mkdir(parents=True, exist_ok=True)
     document = {
         "provenance": build_provenance(baseline, candidate, []),

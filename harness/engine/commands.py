@@ -17,21 +17,37 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, implementation_arguments, write_line
+from harness.commandline import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_GO,
+    EXIT_OK,
+    Eta,
+    implementation_arguments,
+    whole_number,
+    write_line,
+)
 
 DEFAULT_SCENARIO_DIR = "scenarios"
+#: Where ``gate`` writes its reports unless told otherwise (``run`` writes none unless told).
+DEFAULT_REPORT_DIR = Path("reports")
 DEFAULT_MAX_JOBS = 4
 _SHOWN_DIFFERENCES = 10
 #: Said when baseline and candidate are both versions of production (a deployed artifact and legacy).
 FIDELITY_NOTE = "fidelity check: no approval applies between two versions of production, every difference counts"
 
 
-def _common_arguments(parser: argparse.ArgumentParser) -> None:
+def _common_arguments(parser: argparse.ArgumentParser, report_dir: Path | None = None) -> None:
     implementation_arguments(parser)
-    parser.add_argument("--report-dir", type=Path, help="write verdict.json (and any other reports) here")
+    where = f" (default: {report_dir}/)" if report_dir else " (default: none)"
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=report_dir,
+        help=f"write verdict.json, summary.md, report.html, report.md and junit.xml here{where}",
+    )
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=whole_number(1),
         default=min(DEFAULT_MAX_JOBS, os.cpu_count() or 1),
         help=f"scenarios run side by side in worker processes (default: CPUs, at most {DEFAULT_MAX_JOBS})",
     )
@@ -56,7 +72,7 @@ def gate_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path(DEFAULT_SCENARIO_DIR),
         help="the scenario library (default: scenarios/)",
     )
-    _common_arguments(parser)
+    _common_arguments(parser, DEFAULT_REPORT_DIR)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,20 +126,36 @@ def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> int:
     if not approvals_apply(baseline.name, candidate.name):
         header += f"; {FIDELITY_NOTE}"
     write_line(sys.stderr, header)
+    eta = Eta(len(scenarios))
     result = run_scenarios(
-        scenarios, baseline, candidate, approvals, command=command, progress=_progress, jobs=args.jobs
+        scenarios,
+        baseline,
+        candidate,
+        approvals,
+        command=command,
+        progress=lambda position, total, outcome: _progress(position, total, outcome, eta),
+        jobs=args.jobs,
     )
     result.coverage = coverage(scenarios, result.scenarios, approvals if result.approvals_apply else ())
     if command == "gate":
         result.blockers = gate_blockers(result.coverage, result.scenarios)
-    if args.report_dir is not None:
-        write_report_dir(result, args.report_dir)
+    written = write_report_dir(result, args.report_dir) if args.report_dir is not None else []
     _summary(result, sys.stdout)
+    if written:
+        _where(args.report_dir, [path.name for path in written])
     return EXIT_OK if result.verdict == "GO" else EXIT_NO_GO
 
 
-def _progress(position: int, total: int, outcome: Any) -> None:
-    sys.stderr.write(f"[{position}/{total}] {outcome.name}: {outcome.status} ({outcome.duration_s:.1f}s)\n")
+def _where(directory: Path, names: list[str]) -> None:
+    """Where the reports are: the summary first (what a reviewer opens), then the rest."""
+    first = [name for name in ("summary.md", "report.html") if name in names]
+    rest = [name for name in names if name not in first]
+    write_line(sys.stdout, f"reports in {directory.resolve()}/: {', '.join(first + rest)}")
+
+
+def _progress(position: int, total: int, outcome: Any, eta: Eta) -> None:
+    timing = f"{outcome.duration_s:.1f}s; {eta(position)}"
+    sys.stderr.write(f"[{position}/{total}] {outcome.name}: {outcome.status} ({timing})\n")
     for message in outcome.errors:
         sys.stderr.write(f"    error: {message.splitlines()[0]}\n")
     for difference in outcome.unapproved[:_SHOWN_DIFFERENCES]:

@@ -16,7 +16,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, implementation_arguments, whole_number, write_line
+from harness.commandline import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_GO,
+    EXIT_OK,
+    Eta,
+    implementation_arguments,
+    whole_number,
+    write_line,
+)
 
 DEFAULT_SAVE_DIR = "reports/fuzz"
 _SHOWN_DIFFERENCES = 10
@@ -72,18 +80,21 @@ def fuzz(args: argparse.Namespace) -> int:
     if not approvals_apply(args.baseline, args.candidate):
         header += f"; {FIDELITY_NOTE}"
     write_line(sys.stderr, header)
-    report = run_fuzz(options, progress=lambda record: _progress(record, args.examples, args.shrink_budget))
+    eta = Eta(args.examples)
+    report = run_fuzz(options, progress=lambda record: _progress(record, args.examples, args.shrink_budget, eta))
     _summary(report)
     return EXIT_NO_GO if report.found else EXIT_OK
 
 
-def _progress(record: Any, examples: int, shrink_budget: int) -> None:
+def _progress(record: Any, examples: int, shrink_budget: int, eta: Eta) -> None:
     if record.phase == "shrink":
         where = f"[shrink {record.number}/{shrink_budget}]"
+        timing = eta(0)
     else:
         where = f"[{record.number}/{examples}]"
+        timing = eta(record.number)
     approved = f" ({', '.join(record.approvals)})" if record.approvals else ""
-    sys.stderr.write(f"{where} {record.status}{approved} ({record.duration_s:.1f}s): {record.summary}\n")
+    sys.stderr.write(f"{where} {record.status}{approved} ({record.duration_s:.1f}s; {timing}): {record.summary}\n")
     if record.phase != "shrink":
         for difference in record.result.unapproved[:3]:
             sys.stderr.write(f"    {difference.describe()}\n")
