@@ -16,6 +16,7 @@ from typing import Any
 from harness.engine.coverage import ERROR_TYPE_LABELS, ERROR_TYPES, LEGACY_STATES
 from harness.engine.model import DIVERGENT, ERROR
 from harness.report import signoff
+from harness.report.charts import durations_chart, outcomes_chart
 from harness.report.content import (
     INTRODUCTION,
     MAX_SHOWN,
@@ -61,13 +62,13 @@ table.fixed .badge { white-space: normal; overflow-wrap: normal; }
 .banner { border-radius: 10px; padding: 18px 22px; color: #fff; margin: 18px 0; }
 .banner.go { background: var(--go); } .banner.nogo { background: var(--nogo); }
 .banner .verdict { font-size: 34px; font-weight: 700; letter-spacing: .5px; } .banner p { margin: 4px 0 0; }
-.banner code { background: rgba(255, 255, 255, .22); color: inherit; }
+.banner code { background: rgba(0, 0, 0, .2); color: inherit; }
 code.hash { word-break: break-all; font-size: 11.5px; } table.kv th { width: 170px; }
 .badge { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12.5px; font-weight: 600;
          color: #fff; white-space: nowrap; }
 .s-equivalent { background: var(--go); } .s-approved-divergence { background: var(--info); }
 .s-divergent { background: var(--nogo); } .s-error { background: var(--warn); }
-.s-unapproved { background: var(--nogo); } .s-approved { background: var(--info); } .s-noise { background: #8c959f; }
+.s-unapproved { background: var(--nogo); } .s-approved { background: var(--info); } .s-noise { background: #6e7781; }
 .box { border: 1px solid var(--line); border-left: 6px solid var(--info); border-radius: 6px; padding: 10px 16px;
        margin: 10px 0; }
 .box.block { border-left-color: var(--nogo); } .box.steps { border-left-color: var(--go); }
@@ -78,6 +79,13 @@ details { border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; 
 details > summary { cursor: pointer; font-weight: 600; } details[open] > summary { margin-bottom: 6px; }
 ul.details { margin: 2px 0 6px; color: var(--muted); font-size: 13.5px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
+.scroll { overflow-x: auto; max-width: 100%; } code { overflow-wrap: anywhere; }
+svg.chart { width: 100%; height: auto; display: block; margin: 6px 0 12px; }
+del { background: #ffebe9; color: #82071e; text-decoration: line-through; }
+ins { background: #dafbe1; color: #116329; text-decoration: none; }
+.refused { color: var(--nogo); font-size: 12.5px; } details.value { border: 0; padding: 0; margin: 0; }
+@media (max-width: 900px) { body { padding: 12px 14px 40px; } .banner .verdict { font-size: 28px; }
+  table.kv th { width: 120px; } }
 """
 
 
@@ -145,7 +153,7 @@ def table(
         for row in rows
     )
     fixed = ' class="fixed"' if widths else ""
-    return f"<table{fixed}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table{fixed}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def section(ident: str, title: str, body: str) -> str:
@@ -519,12 +527,25 @@ def scenario_details(run: dict[str, Any]) -> str:
 _CONTENTS = (
     ("metadata", "Run metadata"),
     ("scenarios", "Scenario matrix"),
+    ("charts", "Charts"),
     ("coverage", "Coverage"),
     ("approvals", "Approved divergences"),
     ("noise", "Noise"),
     ("differences", "Differences"),
     ("details", "Scenario output"),
 )
+
+
+def charts(run: dict[str, Any]) -> str:
+    """The outcomes and each scenario's duration, as inline SVG."""
+    body = (
+        "<h3>Outcomes</h3>"
+        + outcomes_chart(run)
+        + "<h3>Duration per scenario</h3>"
+        + '<p class="muted">All three runs of a scenario and their comparison, longest first; shown, never gating.</p>'
+        + durations_chart(run)
+    )
+    return section("charts", "Charts", body)
 
 
 def render_html(run: dict[str, Any]) -> str:
@@ -535,16 +556,19 @@ def render_html(run: dict[str, Any]) -> str:
     body = "\n".join(
         [
             f"<header><h1>{esc(TITLE)}</h1><p class='lead'>{prose(INTRODUCTION)}</p></header>",
+            "<main>",
             banner(run),
-            f"<nav>{contents}</nav>",
+            f"<nav aria-label='Sections'>{contents}</nav>",
             first,
             metadata(run),
             scenario_matrix(run),
+            charts(run),
             coverage(run),
             approvals(run),
             noise(run),
             differences(run),
             scenario_details(run),
+            "</main>",
             "<footer>Written by <code>python -m harness</code>. <code>verdict.json</code> beside this file holds "
             "the same data in full; <code>junit.xml</code> has one test case per scenario; <code>report.md</code> is "
             "this page for a pull request or wiki.</footer>",
