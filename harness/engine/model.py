@@ -59,6 +59,11 @@ APPROVED = "approved"
 #: Difference status: the two baseline runs differ at the same place, so it is timing noise and never gates.
 NOISE = "noise"
 
+#: Noise origin: a difference between two baseline runs (``baseline`` is run 1, ``candidate`` holds run 2's value).
+BASELINE_RUNS = "baseline-runs"
+#: Noise origin: a candidate difference excused because legacy itself varies at that place.
+EXCUSED = "excused"
+
 GO = "GO"
 NO_GO = "NO-GO"
 #: The version of verdict.json's shape (harness/engine/verdict.schema.json); raised when a field changes meaning.
@@ -187,6 +192,8 @@ class Difference:
         status: :data:`UNAPPROVED`, :data:`APPROVED` or :data:`NOISE`.
         approval: Id of the approval covering it, when approved.
         anchor: Where noise is matched: the element or item the difference lies in (not serialised).
+        origin: For noise, :data:`BASELINE_RUNS` (legacy against itself: ``baseline`` is its run 1, ``candidate``
+            its run 2) or :data:`EXCUSED` (a candidate difference excused by that noise); empty otherwise.
     """
 
     section: str
@@ -199,22 +206,28 @@ class Difference:
     status: str = UNAPPROVED
     approval: str | None = None
     anchor: str = ""
+    origin: str = ""
 
     def describe(self) -> str:
-        """One readable line: path, what changed, and the two values."""
+        """One readable line: path, what changed, and the two values (named after the runs they come from)."""
         before, after = _short(self.baseline), _short(self.candidate)
+        first, second = (
+            ("baseline run 1", "baseline run 2") if self.origin == BASELINE_RUNS else ("baseline", "candidate")
+        )
         if self.kind == "added":
-            text = f"{self.path}: only in candidate: {after}"
+            text = f"{self.path}: only in {second}: {after}"
         elif self.kind == "removed":
-            text = f"{self.path}: only in baseline: {before}"
+            text = f"{self.path}: only in {first}: {before}"
         elif self.kind == "count-changed":
-            text = f"{self.path}: occurs {before} time(s) in baseline, {after} in candidate"
+            text = f"{self.path}: occurs {before} time(s) in {first}, {after} in {second}"
         elif self.kind == "type-changed":
-            text = f"{self.path}: baseline {before} ({self.baseline_type}) -> candidate {after} ({self.candidate_type})"
+            text = f"{self.path}: {first} {before} ({self.baseline_type}) -> {second} {after} ({self.candidate_type})"
         else:
-            text = f"{self.path}: baseline {before} -> candidate {after}"
+            text = f"{self.path}: {first} {before} -> {second} {after}"
         if self.status == APPROVED:
             text += f"  [approved: {self.approval}]"
+        elif self.origin == EXCUSED:
+            text += "  [noise: legacy itself varies here]"
         elif self.status == NOISE:
             text += "  [noise]"
         return text
@@ -235,6 +248,8 @@ class Difference:
             data["candidateType"] = self.candidate_type
         if self.approval:
             data["approval"] = self.approval
+        if self.origin:
+            data["origin"] = self.origin
         return data
 
 

@@ -25,9 +25,11 @@ from harness.engine.implementations import approvals_apply
 from harness.engine.model import (
     APPROVED,
     APPROVED_DIVERGENCE,
+    BASELINE_RUNS,
     DIVERGENT,
     EQUIVALENT,
     ERROR,
+    EXCUSED,
     NOISE,
     Observation,
     RunResult,
@@ -143,8 +145,10 @@ def evaluate(
     result.errors = check_expectations(scenario, baseline)
     noise = baseline_noise(baseline, secondaries)
     result.differences, excused = split_noise(compare(baseline, candidate), noise, [baseline, *secondaries], candidate)
-    for difference in noise + excused:
-        difference.status = NOISE
+    for difference in noise:
+        difference.status, difference.origin = NOISE, BASELINE_RUNS
+    for difference in excused:
+        difference.status, difference.origin = NOISE, EXCUSED
     result.noise = noise + excused
     try:
         if apply:

@@ -27,6 +27,23 @@ INTRODUCTION = (
     "identical simulated AWS worlds (one per scenario, with injected faults), compares everything they return, "
     "write, call and log, and says whether the flag may be flipped."
 )
+#: What gates and what is only shown, said once for every report.
+COMPARED = (
+    "Compared (any unexplained difference blocks the flip): the response, the exception raised, the final contents of "
+    "the three tables, every region-status write, every other write, delete and AssumeRole call, and the set of read "
+    "calls. Only shown, never compared: printed output and log lines, timings, how often each read was made, and "
+    "failed attempts (injected faults, retries)."
+)
+#: The noise section's two lists.
+NOISE_INTRO = (
+    "Legacy runs twice per scenario (run 2 in a world whose regions complete in a different order; when a divergence "
+    "might hide noise, further runs count as run 2). What legacy does differently between its own runs is timing "
+    "noise: it never gates, and a candidate difference at the same place is excused."
+)
+NOISE_LISTS = (
+    ("baseline-runs", "Legacy against itself (baseline run 1 vs run 2)"),
+    ("excused", "Candidate differences excused (legacy itself varies there)"),
+)
 STATUS_LABELS = {
     EQUIVALENT: "equivalent",
     APPROVED_DIVERGENCE: "approved divergence",
@@ -146,6 +163,16 @@ def brief(difference: dict[str, Any]) -> str:
     if before is not None and after is not None:
         return f"{path}: {before} in the baseline, {after} in the candidate"
     return f"{path}: {kind} (see Differences for the values)"
+
+
+def noise_lines(scenario: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The scenario's noise as (list title, distinct lines), baseline-run noise first; no line is repeated."""
+    lists = []
+    for origin, title in NOISE_LISTS:
+        lines = [d["description"] for d in scenario["noise"] if d.get("origin", "baseline-runs") == origin]
+        if lines:
+            lists.append((title, list(dict.fromkeys(lines))))
+    return lists
 
 
 def names(items: list[str], limit: int = MAX_NAMES) -> str:

@@ -18,9 +18,11 @@ from harness.engine.model import DIVERGENT, ERROR
 from harness.report import signoff
 from harness.report.charts import durations_chart, outcomes_chart
 from harness.report.content import (
+    COMPARED,
     INTRODUCTION,
     MAX_SHOWN,
     NO_APPROVAL_APPLIES,
+    NOISE_INTRO,
     REMEDIES,
     SCENARIO_MATRIX_HEADERS,
     STATUS_LABELS,
@@ -31,6 +33,7 @@ from harness.report.content import (
     duration,
     headline,
     names,
+    noise_lines,
 )
 from harness.report.triage import failing_first
 
@@ -390,21 +393,18 @@ def approvals(run: dict[str, Any]) -> str:
 
 
 def noise(run: dict[str, Any]) -> str:
-    """Places where two runs of legacy in the same world already disagree (timing), per scenario."""
+    """Places where two runs of legacy in the same world already disagree (timing), per scenario, each line once."""
     noisy = [s for s in run["scenarios"] if s["noise"]]
-    intro = (
-        "<p>Legacy runs twice per scenario, the second time with regions completing in a different order. Whatever "
-        "differs between those two runs is timing noise: it never gates, and candidate differences at the same "
-        "places are excused and listed here.</p>"
-    )
+    intro = f"<p>{esc(NOISE_INTRO)}</p>"
     if not noisy:
         return section("noise", "Noise", intro + "<p><span class='ok'>No noise found</span> in any scenario.</p>")
     parts = [intro]
     for s in noisy:
-        items = "".join(f"<li><code>{esc(d['description'])}</code></li>" for d in s["noise"][:MAX_SHOWN])
-        more = len(s["noise"]) - MAX_SHOWN
-        items += f"<li>... and {more} more</li>" if more > 0 else ""
-        parts.append(f'<h3><a href="#{esc(s["anchor"])}">{esc(s["name"])}</a></h3><ul>{items}</ul>')
+        parts.append(f'<h3><a href="#{esc(s["anchor"])}">{esc(s["name"])}</a></h3>')
+        for title, lines in noise_lines(s):
+            items = "".join(f"<li><code>{esc(line)}</code></li>" for line in lines[:MAX_SHOWN])
+            items += f"<li>... and {len(lines) - MAX_SHOWN} more</li>" if len(lines) > MAX_SHOWN else ""
+            parts.append(f"<p>{esc(title)}</p><ul>{items}</ul>")
     return section("noise", "Noise", "".join(parts))
 
 
@@ -555,7 +555,8 @@ def render_html(run: dict[str, Any]) -> str:
     contents = " &middot; ".join(f'<a href="#{i}">{esc(t)}</a>' for i, t in (first_link, *_CONTENTS))
     body = "\n".join(
         [
-            f"<header><h1>{esc(TITLE)}</h1><p class='lead'>{prose(INTRODUCTION)}</p></header>",
+            f"<header><h1>{esc(TITLE)}</h1><p class='lead'>{prose(INTRODUCTION)}</p>"
+            f"<p class='lead'>{esc(COMPARED)}</p></header>",
             "<main>",
             banner(run),
             f"<nav aria-label='Sections'>{contents}</nav>",

@@ -14,9 +14,11 @@ from harness.engine.coverage import ERROR_TYPE_LABELS, ERROR_TYPES, LEGACY_STATE
 from harness.engine.model import DIVERGENT, ERROR
 from harness.report import signoff
 from harness.report.content import (
+    COMPARED,
     INTRODUCTION,
     MAX_SHOWN,
     NO_APPROVAL_APPLIES,
+    NOISE_INTRO,
     REMEDIES,
     SCENARIO_MATRIX_HEADERS,
     STATUS_LABELS,
@@ -26,6 +28,7 @@ from harness.report.content import (
     duration,
     headline,
     names,
+    noise_lines,
 )
 from harness.report.triage import failing_first
 
@@ -88,7 +91,7 @@ def verdict(run: dict[str, Any]) -> str:
     mark = "✅" if run["go"] else "⛔"
     counts = ", ".join(f"{n} {STATUS_LABELS[s]}" for s, n in run["counts"].items() if n) or "none"
     return (
-        f"# {TITLE}\n\n{INTRODUCTION}\n\n## {mark} {run['verdict']}\n\n**{headline(run)}**\n\n"
+        f"# {TITLE}\n\n{INTRODUCTION}\n\n{COMPARED}\n\n## {mark} {run['verdict']}\n\n**{headline(run)}**\n\n"
         f"{len(run['scenarios'])} scenario(s): {counts}. `{run['command']}` took {duration(run['durationS'])}."
     )
 
@@ -263,21 +266,17 @@ def approvals(run: dict[str, Any]) -> str:
 
 
 def noise(run: dict[str, Any]) -> str:
-    """Timing noise between the two legacy runs, per scenario."""
-    parts = [
-        "## Noise",
-        "",
-        "Legacy runs twice per scenario, the second time with regions completing in a different "
-        "order. Whatever differs between those two runs is timing noise: it never gates, and candidate "
-        "differences at the same places are excused and listed here.",
-    ]
+    """Timing noise between the legacy runs, per scenario, each line once."""
+    parts = ["## Noise", "", NOISE_INTRO]
     noisy = [s for s in run["scenarios"] if s["noise"]]
     if not noisy:
         return "\n".join([*parts, "", "No noise found in any scenario."])
     for s in noisy:
-        parts += ["", f"### {s['name']}", ""]
-        parts += [f"- {code(d['description'])}" for d in s["noise"][:MAX_SHOWN]]
-        parts += [f"- ... and {len(s['noise']) - MAX_SHOWN} more"] if len(s["noise"]) > MAX_SHOWN else []
+        parts += ["", f"### {s['name']}"]
+        for title, lines in noise_lines(s):
+            parts += ["", f"{title}:", ""]
+            parts += [f"- {code(line)}" for line in lines[:MAX_SHOWN]]
+            parts += [f"- ... and {len(lines) - MAX_SHOWN} more"] if len(lines) > MAX_SHOWN else []
     return "\n".join(parts)
 
 
