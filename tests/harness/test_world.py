@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 from harness.scenario import scenario_from_dict
 from harness.world.aws.drs_fake import NotSupportedByFake, decode_token, encode_token
 from harness.world.aws.wire import UnmockedRequestError
-from harness.world.world import NetworkRefusedError, World, wall_clock
+from harness.world.sandbox import NetworkRefusedError
+from harness.world.world import World, wall_clock
 
 TARGET = "222222222222"
 OTHER = "333333333333"
