@@ -21,6 +21,9 @@ EXIT_OK = 0
 EXIT_NO_GO = 1
 EXIT_BAD_INPUT = 2
 
+#: Default of ``--timeout``: seconds one contained run may take (the same as harness.engine.isolation's default).
+DEFAULT_TIMEOUT_S = 120.0
+
 
 def write_line(stream: TextIO, text: str) -> None:
     """Write one line of the CLI's output (its interface, not a diagnostic)."""
@@ -41,6 +44,29 @@ def implementation_arguments(parser: argparse.ArgumentParser, approvals: bool = 
             type=Path,
             help="approvals file (default: harness/approvals.yaml); none applies between legacy and an artifact",
         )
+
+
+def timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """``--timeout SECONDS``: how long one run of an implementation (in its own child process) may take."""
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help="seconds one run of an implementation may take in its child process before it is killed and its"
+        f" scenario is an error (default: {DEFAULT_TIMEOUT_S:g})",
+    )
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse ``type`` accepting a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:
