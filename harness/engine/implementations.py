@@ -13,10 +13,14 @@ production, so between two versions of production (:func:`approvals_apply` false
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from harness.engine.artifact import ArtifactError, ArtifactHandler, is_artifact, resolve_artifact
+from harness.engine.isolation import ChildFailure, run_in_child
+
+logger = logging.getLogger(__name__)
 
 SHORT_NAMES = {
     "legacy": "legacy.inventory_sync:handle_sync_source_server_inventory_legacy",
@@ -84,3 +88,34 @@ def resolve(spec: str) -> Handler:
     if not callable(handler):
         raise ImplementationError(f"{target!r} is not callable")
     return handler
+
+
+def check_in_child(spec: str, timeout_s: float) -> str | None:
+    """Why ``spec`` names no implementation, found without running any of its code in this process.
+
+    The module is imported in a sandboxed child process (:mod:`harness.engine.isolation`), so an import that exits,
+    hangs, crashes or reaches for the network cannot affect the caller. Only what makes the name unusable is
+    reported: a malformed name, a module that cannot be found (``ImportError``), a missing or non-callable attribute.
+    Anything else an import does (raising another exception, exiting, hanging) is left to the runs, which report it
+    for each scenario.
+
+    Args:
+        spec: ``legacy``, ``refactored`` or ``package.module:function``.
+        timeout_s: Seconds the import may take.
+
+    Returns:
+        The reason, or ``None`` when the name resolves (or fails only in a way a run reports).
+    """
+
+    def attempt() -> str | None:
+        try:
+            resolve(spec)
+        except ImplementationError as error:
+            return str(error)
+        return None
+
+    try:
+        return run_in_child(attempt, timeout_s)
+    except ChildFailure as failure:
+        logger.debug("checking %s: the import %s; the runs will report it", spec, failure)
+        return None

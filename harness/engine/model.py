@@ -37,6 +37,7 @@ float, sets -> sorted lists, bytes -> base64); when a difference is a type chang
 from __future__ import annotations
 
 import base64
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -60,6 +61,57 @@ NO_GO = "NO-GO"
 
 #: Gating sections of an observation, in report order (camelCase as in paths and JSON).
 SECTIONS = ("response", "exception", "tables", "regionStatusWrites", "mutatingCalls", "reads")
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A returned value that is not plain data, kept as its type name and ``repr`` (see :func:`portable`).
+
+    Attributes:
+        type_name: The value's type, qualified.
+        text: Its ``repr`` (shortened).
+    """
+
+    type_name: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"<{self.type_name}: {self.text}>"
+
+
+#: Types :func:`portable` keeps as they are (exactly these types, not subclasses).
+PLAIN_TYPES = (str, int, float, bool, type(None), Decimal, bytes, bytearray)
+_PORTABLE_DEPTH = 64
+_OPAQUE_TEXT = 500
+
+
+def portable(value: Any, depth: int = 0) -> Any:
+    """A returned value as plain data: containers and :data:`PLAIN_TYPES` kept, anything else an :class:`Opaque`.
+
+    Observations hold only plain data, so that a contained run can send its observation back without the harness
+    ever building an object the code under test chose (and so that equal values compare equal however they travel).
+
+    Args:
+        value: What the handler returned (after :func:`harness.engine.normalise.normalise_return`).
+        depth: Nesting level so far; deeper than 64 levels the value is kept as an :class:`Opaque`.
+
+    Returns:
+        The same value with every non-plain part replaced.
+    """
+    kind = type(value)
+    if kind in PLAIN_TYPES:
+        return value
+    if depth < _PORTABLE_DEPTH:
+        if kind is dict:
+            return {portable(key, depth + 1): portable(item, depth + 1) for key, item in value.items()}
+        if kind in (list, tuple, set, frozenset):
+            return kind(portable(item, depth + 1) for item in value)
+    try:
+        text = repr(value)
+    except Exception as error:  # noqa: BLE001 - a broken __repr__ is part of what was returned
+        text = f"<repr raised {type(error).__name__}>"
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    return Opaque(name, text if len(text) <= _OPAQUE_TEXT else text[: _OPAQUE_TEXT - 3] + "...")
 
 
 def jsonable(value: Any) -> Any:
@@ -372,6 +424,7 @@ class RunResult:
         duration_s: Real time the whole run took.
         approvals_apply: ``False`` when baseline and candidate are both versions of production (a deployed artifact
             and ``legacy``): no approval applied, every difference counted.
+        run_id: Unique per run; the gate checks that the verdict on disk carries it before it exits 0.
     """
 
     command: str
@@ -384,6 +437,7 @@ class RunResult:
     started: str = ""
     duration_s: float = 0.0
     approvals_apply: bool = True
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -408,6 +462,7 @@ class RunResult:
         """The ``verdict.json`` document."""
         return {
             "verdict": self.verdict,
+            "runId": self.run_id,
             "command": self.command,
             "baseline": self.baseline,
             "candidate": self.candidate,

@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from harness.engine.implementations import qualified_name, resolve
-from harness.engine.model import Observation
+from harness.engine.implementations import ImplementationError, qualified_name, resolve
+from harness.engine.isolation import ChildFailure, Containment, run_in_child
+from harness.engine.model import Observation, portable
 from harness.engine.normalise import (
     CallSplit,
     describe_exception,
@@ -32,29 +34,46 @@ logger = logging.getLogger(__name__)
 
 #: Exceptions that mean the harness failed the code under test, not that the code failed: type name -> what happened.
 HARNESS_EXCEPTIONS = {
-    "UnmockedRequestError": "the harness refused a request",
-    "NetworkRefusedError": "the harness refused a request",
+    **dict.fromkeys(
+        ("UnmockedRequestError", "RefusedError", "NetworkRefusedError", "ProcessRefusedError", "NativeCodeRefusedError"),
+        "the harness refused a request",
+    ),
     "ArtifactImportError": "the artifact cannot run in this environment",
 }
+#: Seconds threads started by a run get to finish after the handler returned before they count as left running.
+THREAD_GRACE_S = 1.0
 #: Loggers of libraries, not of the code under test; their records are not captured.
 _LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "moto", "s3transfer", "harness", "werkzeug", "asyncio")
 
 
 @dataclass(frozen=True)
 class Implementation:
-    """A handler to run: its ``package.module:function`` name and the callable (no arguments)."""
+    """A handler to run: its ``package.module:function`` name and the callable (no arguments).
+
+    Without a callable, the module is imported when a run needs it, inside the run's world (and, for a contained
+    run, inside its child process): see :func:`named_implementation`.
+    """
 
     name: str
-    handler: Callable[[], Any]
+    handler: Callable[[], Any] | None = None
 
 
 def resolve_implementation(name: str) -> Implementation:
-    """Resolve ``legacy``, ``refactored``, ``package.module:function`` or ``artifact:PATH:MODULE:FUNCTION``.
+    """Resolve ``legacy``, ``refactored``, ``package.module:function`` or ``artifact:PATH:MODULE:FUNCTION``, here.
 
     Raises:
         ImplementationError: The name is malformed, the module cannot be imported, or the function is missing.
     """
     return Implementation(qualified_name(name), resolve(name))
+
+
+def named_implementation(name: str) -> Implementation:
+    """An implementation by name only: nothing is imported until a run imports it inside its world.
+
+    The commands use this, having checked the name in a sandboxed child process
+    (:func:`harness.engine.implementations.check_in_child`), so the code under test never runs in the harness's process.
+    """
+    return Implementation(qualified_name(name))
 
 
 def _is_library(record: logging.LogRecord) -> bool:
@@ -110,45 +129,108 @@ def _captured_output() -> Iterator[tuple[io.StringIO, _LogCapture]]:
             handler.removeFilter(as_before)
 
 
-def observe(scenario: Scenario, implementation: Implementation, variant: int = 0) -> Observation:
+def observe(
+    scenario: Scenario, implementation: Implementation, variant: int = 0, containment: Containment | None = None
+) -> Observation:
     """Run ``implementation`` once in a fresh world built from ``scenario`` and record everything it did.
 
     A failure of the harness itself (the world cannot be built, a request the harness refuses) is recorded in
-    ``harness_error`` rather than raised; an exception of the handler is an observation like any other.
+    ``harness_error`` rather than raised; an exception of the handler is an observation like any other. So is
+    anything a run does that a Lambda invocation must not: calling ``sys.exit``, raising at import, leaving threads
+    running after the handler returned, attempting to leave the world (see :mod:`harness.world.sandbox`).
 
     Args:
         scenario: The world to build.
-        implementation: The handler to run.
+        implementation: The handler to run; without a handler, its module is imported inside the world.
         variant: World variant (0 primary; 1 perturbs region completion order to expose timing noise).
+        containment: Run in a fresh child process with a timeout (:mod:`harness.engine.isolation`); ``None`` runs
+            here, which contains nothing (threads left running outlive the world, an exit call ends this process).
 
     Returns:
         The redacted observation.
     """
-    from harness.world.world import World, wall_clock  # keeps the pure engine importable without moto
+    if containment is None:
+        return _observe_here(scenario, implementation, variant)
+    from harness.world.world import warm_up
+
+    warm_up()
+    try:
+        return run_in_child(lambda: _observe_here(scenario, implementation, variant), containment.timeout_s)
+    except ChildFailure as failure:
+        return Observation(implementation=implementation.name, variant=variant, harness_error=f"the run {failure}")
+
+
+def _observe_here(scenario: Scenario, implementation: Implementation, variant: int) -> Observation:
+    from harness.world.world import World  # keeps the pure engine importable without moto
 
     observation = Observation(implementation=implementation.name, variant=variant)
+    problems: list[str] = []
     try:
         with World(scenario, variant=variant) as world:
             secrets = known_secrets()
+            threads_before = set(threading.enumerate())
             with _captured_output() as (stdout, capture):
-                started = wall_clock()
-                try:
-                    returned = implementation.handler()
-                    observation.response = normalise_return(returned)
-                except (Exception, SystemExit) as error:  # noqa: BLE001 - the handler's exception is what we observe
-                    observation.exception = describe_exception(error)
-                observation.wall_time_ms = (wall_clock() - started) * 1000
+                problems += _run_handler(observation, implementation)
+            problems += _threads_left_running(threads_before)
             _record_world(observation, world)
             _record_output(observation, stdout.getvalue(), capture.records)
             _redact(observation, secrets)
+            problems += [world.refusals.summary()] if world.refusals.count else _harness_refusal(observation)
     except Exception as error:  # noqa: BLE001 - a harness failure becomes an error outcome, never a crash
         detail = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}"
         observation.harness_error = scrub_text(detail, known_secrets())
         return observation
-    if observation.exception and observation.exception["type"] in HARNESS_EXCEPTIONS:
-        what = HARNESS_EXCEPTIONS[observation.exception["type"]]
-        observation.harness_error = f"{what}: {observation.exception['message']}"
+    if problems:
+        observation.harness_error = scrub_text("; ".join(problems), secrets)
     return observation
+
+
+def _run_handler(observation: Observation, implementation: Implementation) -> list[str]:
+    """Import (if needed) and call the handler; what a Lambda invocation must not do comes back as problems."""
+    from harness.world.world import wall_clock
+
+    try:
+        handler = implementation.handler or resolve(implementation.name)
+    except ImplementationError as error:
+        return [f"cannot load the handler: {error}"]
+    except SystemExit as error:
+        return [f"importing {implementation.name} called sys.exit({error.code!r})"]
+    except Exception as error:  # noqa: BLE001 - an import that raises is reported, whatever it raises
+        return [f"importing {implementation.name} raised {type(error).__name__}: {error}"]
+    started = wall_clock()
+    try:
+        observation.response = portable(normalise_return(handler()))
+    except SystemExit as error:
+        return [f"the handler called sys.exit({error.code!r})"]
+    except Exception as error:  # noqa: BLE001 - the handler's exception is what we observe
+        observation.exception = describe_exception(error)
+    finally:
+        observation.wall_time_ms = (wall_clock() - started) * 1000
+    return []
+
+
+def _threads_left_running(before: set[threading.Thread]) -> list[str]:
+    """Threads the run started that are still alive :data:`THREAD_GRACE_S` seconds after the handler returned."""
+    from harness.world.world import wall_clock
+
+    deadline = wall_clock() + THREAD_GRACE_S
+    started = [thread for thread in threading.enumerate() if thread not in before]
+    for thread in started:
+        thread.join(max(0.0, deadline - wall_clock()))
+    alive = [thread for thread in started if thread.is_alive()]
+    if not alive:
+        return []
+    names = ", ".join(f"{thread.name!r}{' (daemon)' if thread.daemon else ''}" for thread in alive[:5])
+    return [
+        f"the handler returned but left {len(alive)} thread(s) running: {names}"
+        " (a Lambda would resume them in its next invocation)"
+    ]
+
+
+def _harness_refusal(observation: Observation) -> list[str]:
+    if observation.exception and observation.exception["type"] in HARNESS_EXCEPTIONS:
+        return [f"{HARNESS_EXCEPTIONS[observation.exception['type']]}: {observation.exception['message']}"]
+    return []
 
 
 def _record_world(observation: Observation, world: Any) -> None:
