@@ -5,6 +5,11 @@ input (a missing or invalid scenario file, an unknown implementation, a malforme
 approval declares). Bad input is detected before anything runs, so no report directory is touched. Progress goes to
 stderr, one line per scenario; the verdict and what blocks it go to stdout.
 
+The code under test never runs in this process: implementation names are checked by importing them in a sandboxed
+child (:func:`harness.engine.implementations.check_in_child`), and every run is made in a child of its own with
+``--timeout`` (:mod:`harness.engine.isolation`). ``gate`` exits 0 only after reading back, from the report
+directory (default ``reports/``), a ``verdict.json`` of this very run that says GO.
+
 This module only imports ``argparse`` and :mod:`harness.commandline` at load time; the engine is imported when a
 command runs.
 """
@@ -12,23 +17,38 @@ command runs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, implementation_arguments, write_line
+from harness.commandline import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_GO,
+    EXIT_OK,
+    implementation_arguments,
+    timeout_argument,
+    write_line,
+)
 
 DEFAULT_SCENARIO_DIR = "scenarios"
+DEFAULT_GATE_REPORT_DIR = "reports"
 DEFAULT_MAX_JOBS = 4
 _SHOWN_DIFFERENCES = 10
 #: Said when baseline and candidate are both versions of production (a deployed artifact and legacy).
 FIDELITY_NOTE = "fidelity check: no approval applies between two versions of production, every difference counts"
 
 
-def _common_arguments(parser: argparse.ArgumentParser) -> None:
+def _common_arguments(parser: argparse.ArgumentParser, report_dir: str | None = None) -> None:
     implementation_arguments(parser)
-    parser.add_argument("--report-dir", type=Path, help="write verdict.json (and any other reports) here")
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=None if report_dir is None else Path(report_dir),
+        help="write verdict.json and the reports here" + (f" (default: {report_dir}/)" if report_dir else ""),
+    )
+    timeout_argument(parser)
     parser.add_argument(
         "--jobs",
         type=int,
@@ -56,32 +76,63 @@ def gate_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path(DEFAULT_SCENARIO_DIR),
         help="the scenario library (default: scenarios/)",
     )
-    _common_arguments(parser)
+    _common_arguments(parser, report_dir=DEFAULT_GATE_REPORT_DIR)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the named scenarios (default: the whole library) and exit 0 only when none is divergent or in error."""
-    return _execute(args, "run", [str(p) for p in args.scenarios] or [DEFAULT_SCENARIO_DIR])
+    code, _ = _execute(args, "run", [str(p) for p in args.scenarios] or [DEFAULT_SCENARIO_DIR])
+    return code
 
 
 def gate(args: argparse.Namespace) -> int:
-    """Run the whole library; also fail on coverage gaps and stale approvals."""
-    return _execute(args, "gate", [str(args.scenarios_dir)])
+    """Run the whole library; also fail on coverage gaps and stale approvals.
+
+    Exit 0 only when this run's verdict, read back from the report directory, says GO: whatever happened on the
+    way, no other path out of the gate gives 0.
+    """
+    code, result = _execute(args, "gate", [str(args.scenarios_dir)])
+    if code != EXIT_OK:
+        return code
+    problem = _go_on_disk(result, args.report_dir)
+    if problem:
+        write_line(sys.stderr, f"error: {problem}: the gate does not pass without it")
+        return EXIT_NO_GO
+    return EXIT_OK
+
+
+def _go_on_disk(result: Any, report_dir: Path) -> str | None:
+    """Why the report directory does not hold a GO verdict of ``result``'s run (``None`` when it does)."""
+    from harness.engine.model import GO
+    from harness.engine.reports import VERDICT_FILE
+
+    path = report_dir / VERDICT_FILE
+    try:
+        verdict = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        return f"no readable verdict at {path} ({error})"
+    if not isinstance(verdict, dict) or verdict.get("runId") != result.run_id:
+        return f"{path} is not this run's verdict"
+    if verdict.get("verdict") != GO or result.verdict != GO:
+        return f"{path} says {verdict.get('verdict')!r}, not GO"
+    return None
 
 
 def _prepare(args: argparse.Namespace, paths: list[str]) -> tuple[Any, Any, dict[str, Any], list[Any]] | str:
     """Resolve every input up front; a string is the bad-input message. ScenarioError propagates to the CLI."""
     from harness.engine.approvals import DEFAULT_APPROVALS, ApprovalError, load_approvals, unknown_references
-    from harness.engine.implementations import ImplementationError
-    from harness.engine.observe import resolve_implementation
+    from harness.engine.implementations import check_in_child
+    from harness.engine.observe import named_implementation
     from harness.scenario.loading import load_scenarios
+    from harness.world.world import warm_up
 
+    warm_up()  # before the first child is forked, so that every child starts warm
     resolved = []
     for option in ("baseline", "candidate"):
-        try:
-            resolved.append(resolve_implementation(getattr(args, option)))
-        except ImplementationError as error:
-            return f"--{option} {getattr(args, option)}: {error}"
+        problem = check_in_child(getattr(args, option), args.timeout)
+        if problem:
+            return f"--{option} {getattr(args, option)}: {problem}"
+        resolved.append(named_implementation(getattr(args, option)))
     try:
         approvals = load_approvals(args.approvals or DEFAULT_APPROVALS)
     except ApprovalError as error:
@@ -95,23 +146,32 @@ def _prepare(args: argparse.Namespace, paths: list[str]) -> tuple[Any, Any, dict
     return resolved[0], resolved[1], approvals, scenarios
 
 
-def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> int:
+def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> tuple[int, Any]:
+    """Run the command; the exit code and the run's result (``None`` on bad input)."""
     from harness.engine.coverage import coverage, gate_blockers
     from harness.engine.implementations import approvals_apply
+    from harness.engine.isolation import Containment
     from harness.engine.reports import write_report_dir
     from harness.engine.runner import run_scenarios
 
     prepared = _prepare(args, paths)
     if isinstance(prepared, str):
         write_line(sys.stderr, f"error: {prepared}")
-        return EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT, None
     baseline, candidate, approvals, scenarios = prepared
     header = f"{command}: {len(scenarios)} scenario(s), baseline {baseline.name}, candidate {candidate.name}"
     if not approvals_apply(baseline.name, candidate.name):
         header += f"; {FIDELITY_NOTE}"
     write_line(sys.stderr, header)
     result = run_scenarios(
-        scenarios, baseline, candidate, approvals, command=command, progress=_progress, jobs=args.jobs
+        scenarios,
+        baseline,
+        candidate,
+        approvals,
+        command=command,
+        progress=_progress,
+        jobs=args.jobs,
+        containment=Containment(args.timeout),
     )
     result.coverage = coverage(scenarios, result.scenarios, approvals if result.approvals_apply else ())
     if command == "gate":
@@ -119,7 +179,7 @@ def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> int:
     if args.report_dir is not None:
         write_report_dir(result, args.report_dir)
     _summary(result, sys.stdout)
-    return EXIT_OK if result.verdict == "GO" else EXIT_NO_GO
+    return (EXIT_OK if result.verdict == "GO" else EXIT_NO_GO), result
 
 
 def _progress(position: int, total: int, outcome: Any) -> None:

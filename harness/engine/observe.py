@@ -35,7 +35,13 @@ logger = logging.getLogger(__name__)
 #: Exceptions that mean the harness failed the code under test, not that the code failed: type name -> what happened.
 HARNESS_EXCEPTIONS = {
     **dict.fromkeys(
-        ("UnmockedRequestError", "RefusedError", "NetworkRefusedError", "ProcessRefusedError", "NativeCodeRefusedError"),
+        (
+            "UnmockedRequestError",
+            "RefusedError",
+            "NetworkRefusedError",
+            "ProcessRefusedError",
+            "NativeCodeRefusedError",
+        ),
         "the harness refused a request",
     ),
     "ArtifactImportError": "the artifact cannot run in this environment",

@@ -111,7 +111,11 @@ def test_gate_fails_on_coverage_gaps_and_unreferenced_approvals(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _write(tmp_path / "library", extra="approvals: [AD-2]\n")  # the refactor keeps the record without a region
-    code = main(["gate", "--scenarios-dir", str(tmp_path / "library"), "--candidate", "refactored", "--jobs", "1"])
+    reports = str(tmp_path / "reports")
+    library = str(tmp_path / "library")
+    code = main(
+        ["gate", "--scenarios-dir", library, "--candidate", "refactored", "--jobs", "1", "--report-dir", reports]
+    )
     out, _ = capsys.readouterr()
     assert code == EXIT_NO_GO
     assert out.startswith("NO-GO: 1 scenario(s): 1 approved-divergence")
