@@ -137,7 +137,7 @@ def _address(address: Any) -> str:
 
 def _command(argv: Any) -> str:
     if isinstance(argv, str | bytes):
-        return repr(argv)
+        return repr(os.fsdecode(argv))
     try:
         return repr(shlex.join(os.fsdecode(part) for part in argv))
     except TypeError:
