@@ -141,9 +141,10 @@ def observe(
     """Run ``implementation`` once in a fresh world built from ``scenario`` and record everything it did.
 
     A failure of the harness itself (the world cannot be built, a request the harness refuses) is recorded in
-    ``harness_error`` rather than raised; an exception of the handler is an observation like any other. So is
-    anything a run does that a Lambda invocation must not: calling ``sys.exit``, raising at import, leaving threads
-    running after the handler returned, attempting to leave the world (see :mod:`harness.world.sandbox`).
+    ``harness_error`` rather than raised; an exception of the handler is an observation like any other. What a
+    Lambda invocation must not do is recorded in ``harness_error`` too, so that its scenario is an error: calling
+    ``sys.exit``, raising at import, leaving threads running after the handler returned, attempting to leave the
+    world (see :mod:`harness.world.sandbox`), and, when contained, ending, hanging or crashing its process.
 
     Args:
         scenario: The world to build.
