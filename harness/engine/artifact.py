@@ -419,6 +419,20 @@ def resolve_artifact(name: str) -> ArtifactHandler:
     Raises:
         ArtifactError: Anything that would keep the artifact from running here.
     """
+    handler = static_handler(name)
+    trial_import(handler)
+    return handler
+
+
+def static_handler(name: str) -> ArtifactHandler:
+    """The checks that run none of the artifact's code (all but the trial import), and the handler.
+
+    The commands make these here and the trial import in a sandboxed child process
+    (:func:`harness.engine.implementations.check_in_child`), so that no artifact code runs in the harness's process.
+
+    Raises:
+        ArtifactError: The name, the path, the archive, a syntax error or an unavailable import.
+    """
     parts = parse(name)
     root = code_root(parts.path)
     names = top_level_names(root)
@@ -428,9 +442,7 @@ def resolve_artifact(name: str) -> ArtifactHandler:
     if problems:
         listed = "\n  ".join(problems)
         raise ArtifactError(f"{name}: the artifact cannot run here:\n  {listed}\n{_INSTALL_HINT}")
-    handler = ArtifactHandler(name, root, parts.module, parts.function, names)
-    trial_import(handler)
-    return handler
+    return ArtifactHandler(name, root, parts.module, parts.function, names)
 
 
 def digest(name: str) -> dict[str, Any]:

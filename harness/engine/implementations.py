@@ -17,7 +17,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from harness.engine.artifact import ArtifactError, ArtifactHandler, is_artifact, resolve_artifact
+from harness.engine.artifact import (
+    ArtifactError,
+    ArtifactHandler,
+    is_artifact,
+    resolve_artifact,
+    static_handler,
+    trial_import,
+)
 from harness.engine.isolation import ChildFailure, run_in_child
 
 logger = logging.getLogger(__name__)
@@ -95,25 +102,40 @@ def check_in_child(spec: str, timeout_s: float) -> str | None:
 
     The module is imported in a sandboxed child process (:mod:`harness.engine.isolation`), so an import that exits,
     hangs, crashes or reaches for the network cannot affect the caller. Only what makes the name unusable is
-    reported: a malformed name, a module that cannot be found (``ImportError``), a missing or non-callable attribute.
+    reported: a malformed name, a module that cannot be found (``ImportError``), a missing or non-callable attribute;
+    for an artifact, every :class:`~harness.engine.artifact.ArtifactError` (its static checks are made here, its trial
+    import in the child, and the checked handler is kept for the runs, which children forked later inherit).
     Anything else an import does (raising another exception, exiting, hanging) is left to the runs, which report it
     for each scenario.
 
     Args:
-        spec: ``legacy``, ``refactored`` or ``package.module:function``.
+        spec: One of :data:`FORMS`.
         timeout_s: Seconds the import may take.
 
     Returns:
         The reason, or ``None`` when the name resolves (or fails only in a way a run reports).
     """
-
-    def attempt() -> str | None:
+    if is_artifact(spec):
         try:
-            resolve(spec)
-        except ImplementationError as error:
+            handler = _artifacts.get(spec) or static_handler(spec)
+        except ArtifactError as error:
             return str(error)
-        return None
+        problem = _in_child(lambda: _attempt(trial_import, handler, ArtifactError), spec, timeout_s)
+        if problem is None:
+            _artifacts[spec] = handler
+        return problem
+    return _in_child(lambda: _attempt(resolve, spec, ImplementationError), spec, timeout_s)
 
+
+def _attempt(check: Callable[[Any], Any], argument: Any, error: type[Exception]) -> str | None:
+    try:
+        check(argument)
+    except error as failure:
+        return str(failure)
+    return None
+
+
+def _in_child(attempt: Callable[[], str | None], spec: str, timeout_s: float) -> str | None:
     try:
         return run_in_child(attempt, timeout_s)
     except ChildFailure as failure:
