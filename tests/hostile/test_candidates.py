@@ -76,6 +76,19 @@ def test_stray_threads_cannot_write_into_the_next_scenarios_world(tmp_path: Path
     assert STRAY_ARN not in (reports / "verdict.json").read_text()
 
 
+def test_the_fuzzer_times_out_a_hanging_candidate_and_writes_the_example(tmp_path: Path) -> None:
+    candidate = f"{HOSTILE}:never_returns"
+    arguments = ["--examples", "1", "--shrink-budget", "1", "--timeout", str(RUN_TIMEOUT_S)]
+    ran, _ = run_harness("fuzz", *arguments, "--candidate", candidate, "--save-failures", str(tmp_path))
+    ran.assert_contained(EXIT_NO_GO)
+    assert "FAILED: error example" in ran.out, ran.out
+    assert (
+        f"error: harness failure in the {candidate} run (variant 0): the run timed out after {RUN_TIMEOUT_S} s"
+        in ran.out
+    )
+    assert list(tmp_path.glob("*.yaml")), "the failing example is written as a scenario file"
+
+
 # -- the gate's exit code -------------------------------------------------------------------------------------------
 
 
