@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-#: A harness process still running after this long is a hang: it is killed and the test fails.
-KILL_AFTER_S = 60.0
+#: A harness process still running after this long is a hang: it is killed and the test fails. Only a hang guard,
+#: never a speed check: a case takes a few seconds alone, but 40-60 s on the shared 2-core machine under a load of 9.
+KILL_AFTER_S = 180.0
 #: The issue's bound on memory, checked on the peak resident set.
 PEAK_MEMORY_MB = 500
 #: Address space of each process (virtual size exceeds what is resident; a runaway allocation fails at once).
