@@ -37,6 +37,7 @@ from harness.world.aws.calls import AwsCall
 from harness.world.aws.drs_fake import DrsFake
 from harness.world.aws.faults import FaultPlan, LatencyModel
 from harness.world.ec2_builder import Ec2Builder
+from harness.world.scan_order import use_dynamodb_scan_order
 from harness.world.servers import build_servers
 
 logger = logging.getLogger(__name__)
@@ -307,9 +308,12 @@ class World:
         os.environ["AWS_SESSION_TOKEN"] = "harness-fake-session-token"  # noqa: S105 - moto ignores it
 
     def _create_tables(self) -> None:
+        """The three tables, each returning a Scan in DynamoDB's order (:mod:`harness.world.scan_order`)."""
         client = self.session(self.scenario.lambda_account).client("dynamodb")
+        backend = dynamodb_backends[self.scenario.lambda_account][self.scenario.lambda_region]
         for logical, physical in self.table_names.items():
             client.create_table(TableName=physical, BillingMode="PAY_PER_REQUEST", **_KEY_SCHEMAS[logical])
+            use_dynamodb_scan_order(backend.get_table(physical))
 
     def _seed_tables(self) -> None:
         client = self.session(self.scenario.lambda_account).client("dynamodb")
