@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,15 +18,8 @@ from typing import Any
 
 from harness.engine.implementations import qualified_name, resolve
 from harness.engine.model import Observation
-from harness.engine.normalise import (
-    CallSplit,
-    describe_exception,
-    known_secrets,
-    normalise_return,
-    redact,
-    scrub_text,
-    tables_by_key,
-)
+from harness.engine.normalise import CallSplit, describe_exception, normalise_return, tables_by_key
+from harness.redaction import CREDENTIAL_VARIABLES, redact, scrub_text
 from harness.scenario.model import Scenario
 
 logger = logging.getLogger(__name__)
@@ -129,7 +123,7 @@ def observe(scenario: Scenario, implementation: Implementation, variant: int = 0
     observation = Observation(implementation=implementation.name, variant=variant)
     try:
         with World(scenario, variant=variant) as world:
-            secrets = known_secrets()
+            secrets = _world_credentials()
             with _captured_output() as (stdout, capture):
                 started = wall_clock()
                 try:
@@ -143,12 +137,17 @@ def observe(scenario: Scenario, implementation: Implementation, variant: int = 0
             _redact(observation, secrets)
     except Exception as error:  # noqa: BLE001 - a harness failure becomes an error outcome, never a crash
         detail = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}"
-        observation.harness_error = scrub_text(detail, known_secrets())
+        observation.harness_error = scrub_text(detail)
         return observation
     if observation.exception and observation.exception["type"] in HARNESS_EXCEPTIONS:
         what = HARNESS_EXCEPTIONS[observation.exception["type"]]
         observation.harness_error = f"{what}: {observation.exception['message']}"
     return observation
+
+
+def _world_credentials() -> tuple[str, ...]:
+    """The world's own (fake) credentials, redacted like real ones so that runs compare equal."""
+    return tuple(os.environ[name] for name in CREDENTIAL_VARIABLES if os.environ.get(name))
 
 
 def _record_world(observation: Observation, world: Any) -> None:

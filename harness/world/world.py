@@ -30,6 +30,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.moto_api._internal import mock_random
 
+from harness.redaction import remember_real_credentials
 from harness.scenario.model import OTHER_TABLE_VARIABLES, TABLES, Fault, Scenario
 from harness.world.aws import wire
 from harness.world.aws.attributes import deserialise_attributes
@@ -166,6 +167,7 @@ class World:
 
     def _enter(self) -> None:
         scenario = self.scenario
+        remember_real_credentials()  # whatever the code under test captured before the world replaced them
         self._saved_env = dict(os.environ)
         reset_code_under_test()
         self._clear_environment()
