@@ -17,14 +17,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from harness.redaction import redact_text
+
 EXIT_OK = 0
 EXIT_NO_GO = 1
 EXIT_BAD_INPUT = 2
 
 
+class BadInputError(Exception):
+    """Input the command cannot work with; the CLI prints ``error: <message>`` on one line and exits 2."""
+
+
 def write_line(stream: TextIO, text: str) -> None:
-    """Write one line of the CLI's output (its interface, not a diagnostic)."""
-    stream.write(f"{text}\n")
+    """Write one line of the CLI's output (its interface, not a diagnostic), secrets redacted."""
+    stream.write(f"{redact_text(text)}\n")
     stream.flush()
 
 
@@ -41,6 +47,22 @@ def implementation_arguments(parser: argparse.ArgumentParser, approvals: bool = 
             type=Path,
             help="approvals file (default: harness/approvals.yaml); none applies between legacy and an artifact",
         )
+
+
+def limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-scenario-bytes`` and ``--max-servers`` (defaults: the environment, else the built-in limits)."""
+    parser.add_argument(
+        "--max-scenario-bytes",
+        type=whole_number(1),
+        metavar="N",
+        help="largest scenario file read (default: $HARNESS_MAX_SCENARIO_BYTES, else 1 MiB)",
+    )
+    parser.add_argument(
+        "--max-servers",
+        type=whole_number(1),
+        metavar="N",
+        help="most servers one world may hold (default: $HARNESS_MAX_SERVERS, else 10000)",
+    )
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:

@@ -19,6 +19,7 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -107,6 +108,17 @@ def reset_code_under_test() -> None:
 def wall_clock() -> float:
     """A real monotonic clock in seconds, unaffected by the frozen scenario clock."""
     return freezegun.api.real_perf_counter()
+
+
+def _dynamodb_value(value: Any) -> Any:
+    """A scenario value as DynamoDB stores it: floats become the decimal numbers they were written as."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {key: _dynamodb_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dynamodb_value(item) for item in value]
+    return value
 
 
 class NetworkRefusedError(OSError):
@@ -328,7 +340,7 @@ class World:
         for logical, items in rows.items():
             for start in range(0, len(items), 25):
                 writes = [
-                    {"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items()}}}
+                    {"PutRequest": {"Item": {k: serializer.serialize(_dynamodb_value(v)) for k, v in item.items()}}}
                     for item in items[start : start + 25]
                 ]
                 client.batch_write_item(RequestItems={self.table_names[logical]: writes})
