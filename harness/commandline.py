@@ -4,15 +4,18 @@ Exit codes, shared by every command:
 
 - ``0`` (:data:`EXIT_OK`): everything valid / equivalent / GO.
 - ``1`` (:data:`EXIT_NO_GO`): the harness ran and found a divergence or decided NO-GO.
-- ``2`` (:data:`EXIT_BAD_INPUT`): bad input: invalid scenario files, bad arguments (argparse also exits 2).
+- ``2`` (:data:`EXIT_BAD_INPUT`): bad input: invalid scenario files, bad arguments (argparse also exits 2), a
+  report directory that cannot be written, a report directory another run holds (:class:`BadInputError`).
+- ``130`` / ``143``: interrupted by SIGINT / SIGTERM (128 + the signal number; :mod:`harness.interruption`).
 
 :mod:`harness.cli` and every command module (``harness.<package>.command``, :mod:`harness.engine.commands`) import
-this module; it imports nothing of the harness, so no package imports its caller.
+this module; it imports nothing of the harness but the redactor, so no package imports its caller.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -32,6 +35,29 @@ def write_line(stream: TextIO, text: str) -> None:
     """Write one line of the CLI's output (its interface, not a diagnostic), secrets redacted."""
     stream.write(f"{redact_text(text)}\n")
     stream.flush()
+
+
+def check_aws_configuration() -> None:
+    """Refuse, in one line, an AWS configuration botocore cannot read (moto's import reads it).
+
+    The harness uses no profile and no real credential, but importing moto builds a boto3 session, which fails on an
+    ``AWS_PROFILE`` naming a missing profile or on a malformed ``~/.aws/config``.
+
+    Raises:
+        BadInputError: Naming the variable or the file and what to do.
+    """
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        botocore.session.Session().get_scoped_config()
+    except botocore.exceptions.ProfileNotFound as error:
+        variable = "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+        raise BadInputError(
+            f"{variable}: {error}; the harness uses no AWS profile: unset {variable} or name an existing profile"
+        ) from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise BadInputError(f"the AWS configuration cannot be read: {error}") from None
 
 
 def implementation_arguments(parser: argparse.ArgumentParser, approvals: bool = True) -> None:

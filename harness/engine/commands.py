@@ -2,8 +2,10 @@
 
 Exit codes: 0 when nothing is divergent or in error (and, for ``gate``, nothing else blocks), 1 otherwise, 2 on bad
 input (a missing or invalid scenario file, an unknown implementation, a malformed approvals file, an approval id no
-approval declares). Bad input is detected before anything runs, so no report directory is touched. Progress goes to
-stderr, one line per scenario; the verdict and what blocks it go to stdout.
+approval declares, a report directory that cannot be used or that another run holds). Bad input is detected before
+anything runs: the report directory is checked and locked before the first scenario (:mod:`harness.engine.reports`).
+Progress goes to stderr, one line per scenario; the verdict and what blocks it go to stdout; every line goes through
+the redactor (:mod:`harness.redaction`).
 
 This module only imports ``argparse`` and :mod:`harness.commandline` at load time; the engine is imported when a
 command runs.
@@ -12,12 +14,21 @@ command runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, implementation_arguments, write_line
+from harness.commandline import (
+    EXIT_NO_GO,
+    EXIT_OK,
+    BadInputError,
+    implementation_arguments,
+    limit_arguments,
+    whole_number,
+    write_line,
+)
 
 DEFAULT_SCENARIO_DIR = "scenarios"
 DEFAULT_MAX_JOBS = 4
@@ -31,10 +42,16 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-dir", type=Path, help="write verdict.json (and any other reports) here")
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=whole_number(1),
         default=min(DEFAULT_MAX_JOBS, os.cpu_count() or 1),
         help=f"scenarios run side by side in worker processes (default: CPUs, at most {DEFAULT_MAX_JOBS})",
     )
+    parser.add_argument(
+        "--show-external-ids",
+        action="store_true",
+        help="show ExternalIds in clear in reports and output (default: masked, e.g. dr***nt)",
+    )
+    limit_arguments(parser)
 
 
 def run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,68 +86,72 @@ def gate(args: argparse.Namespace) -> int:
     return _execute(args, "gate", [str(args.scenarios_dir)])
 
 
-def _prepare(args: argparse.Namespace, paths: list[str]) -> tuple[Any, Any, dict[str, Any], list[Any]] | str:
-    """Resolve every input up front; a string is the bad-input message. ScenarioError propagates to the CLI."""
-    from harness.engine.approvals import DEFAULT_APPROVALS, ApprovalError, load_approvals, unknown_references
+def _prepare(args: argparse.Namespace, paths: list[str]) -> tuple[Any, Any, dict[str, Any], list[Any]]:
+    """Resolve every input up front.
+
+    Raises:
+        BadInputError: An implementation or the approvals file cannot be used, or no scenario was found.
+        ScenarioError: A scenario file is invalid (reported by the CLI).
+    """
+    from harness.engine.approvals import DEFAULT_APPROVALS, ApprovalError, load_approvals
     from harness.engine.implementations import ImplementationError
     from harness.engine.observe import resolve_implementation
-    from harness.scenario.loading import load_scenarios
+    from harness.redaction import remember_external_ids, show_external_ids
+    from harness.scenario.limits import Limits
+    from harness.scenario.loading import LoadOptions, load_scenarios
 
+    show_external_ids(args.show_external_ids)
     resolved = []
     for option in ("baseline", "candidate"):
         try:
             resolved.append(resolve_implementation(getattr(args, option)))
         except ImplementationError as error:
-            return f"--{option} {getattr(args, option)}: {error}"
+            raise BadInputError(f"--{option} {getattr(args, option)}: {error}") from None
     try:
         approvals = load_approvals(args.approvals or DEFAULT_APPROVALS)
     except ApprovalError as error:
-        return str(error)
-    scenarios = load_scenarios(paths)
+        raise BadInputError(str(error)) from None
+    limits = Limits.from_environment(args.max_scenario_bytes, args.max_servers)
+    scenarios = load_scenarios(paths, LoadOptions(limits, approval_ids=set(approvals)))
     if not scenarios:
-        return f"no scenario files found in {', '.join(paths)}"
-    unknown = unknown_references(scenarios, approvals)
-    if unknown:
-        return "; ".join(unknown)
+        raise BadInputError(f"no scenario files found in {', '.join(paths)}")
+    remember_external_ids(account.row.get("externalId") for scenario in scenarios for account in scenario.accounts)
     return resolved[0], resolved[1], approvals, scenarios
 
 
 def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> int:
     from harness.engine.coverage import coverage, gate_blockers
     from harness.engine.implementations import approvals_apply
-    from harness.engine.reports import write_report_dir
+    from harness.engine.reports import ReportDirectory
     from harness.engine.runner import run_scenarios
 
-    prepared = _prepare(args, paths)
-    if isinstance(prepared, str):
-        write_line(sys.stderr, f"error: {prepared}")
-        return EXIT_BAD_INPUT
-    baseline, candidate, approvals, scenarios = prepared
-    header = f"{command}: {len(scenarios)} scenario(s), baseline {baseline.name}, candidate {candidate.name}"
-    if not approvals_apply(baseline.name, candidate.name):
-        header += f"; {FIDELITY_NOTE}"
-    write_line(sys.stderr, header)
-    result = run_scenarios(
-        scenarios, baseline, candidate, approvals, command=command, progress=_progress, jobs=args.jobs
-    )
-    result.coverage = coverage(scenarios, result.scenarios, approvals if result.approvals_apply else ())
-    if command == "gate":
-        result.blockers = gate_blockers(result.coverage, result.scenarios)
-    if args.report_dir is not None:
-        write_report_dir(result, args.report_dir)
+    baseline, candidate, approvals, scenarios = _prepare(args, paths)
+    with contextlib.ExitStack() as stack:
+        reports = stack.enter_context(ReportDirectory(args.report_dir)) if args.report_dir is not None else None
+        header = f"{command}: {len(scenarios)} scenario(s), baseline {baseline.name}, candidate {candidate.name}"
+        if not approvals_apply(baseline.name, candidate.name):
+            header += f"; {FIDELITY_NOTE}"
+        write_line(sys.stderr, header)
+        result = run_scenarios(
+            scenarios, baseline, candidate, approvals, command=command, progress=_progress, jobs=args.jobs
+        )
+        result.coverage = coverage(scenarios, result.scenarios, approvals if result.approvals_apply else ())
+        if command == "gate":
+            result.blockers = gate_blockers(result.coverage, result.scenarios)
+        if reports is not None:
+            reports.write(result)
     _summary(result, sys.stdout)
     return EXIT_OK if result.verdict == "GO" else EXIT_NO_GO
 
 
 def _progress(position: int, total: int, outcome: Any) -> None:
-    sys.stderr.write(f"[{position}/{total}] {outcome.name}: {outcome.status} ({outcome.duration_s:.1f}s)\n")
+    write_line(sys.stderr, f"[{position}/{total}] {outcome.name}: {outcome.status} ({outcome.duration_s:.1f}s)")
     for message in outcome.errors:
-        sys.stderr.write(f"    error: {message.splitlines()[0]}\n")
+        write_line(sys.stderr, f"    error: {message.splitlines()[0]}")
     for difference in outcome.unapproved[:_SHOWN_DIFFERENCES]:
-        sys.stderr.write(f"    {difference.describe()}\n")
+        write_line(sys.stderr, f"    {difference.describe()}")
     if len(outcome.unapproved) > _SHOWN_DIFFERENCES:
-        sys.stderr.write(f"    ... and {len(outcome.unapproved) - _SHOWN_DIFFERENCES} more difference(s)\n")
-    sys.stderr.flush()
+        write_line(sys.stderr, f"    ... and {len(outcome.unapproved) - _SHOWN_DIFFERENCES} more difference(s)")
 
 
 def _summary(result: Any, stream: TextIO) -> None:
