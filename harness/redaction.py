@@ -124,14 +124,19 @@ def _file_secrets(path: Path) -> set[str]:
     }
 
 
+def _environment_secrets(environ: Mapping[str, str]) -> set[str]:
+    values = {environ.get(name, "") for name in CREDENTIAL_VARIABLES}
+    values |= {value for name, value in environ.items() if SECRET_KEY.search(name)}
+    return {value for value in values if len(value) >= MIN_KNOWN_LENGTH}
+
+
 def remember_real_credentials(environ: Mapping[str, str] | None = None) -> None:
     """Learn the credentials of ``environ`` (default: the process environment) and of its AWS shared files.
 
     Called when the harness starts and by every world before it replaces the environment.
     """
     environ = os.environ if environ is None else environ
-    values = {environ.get(name, "") for name in CREDENTIAL_VARIABLES}
-    values |= {value for name, value in environ.items() if SECRET_KEY.search(name)}
+    values = _environment_secrets(environ)
     for path in _credential_files(environ):
         values |= _file_secrets(path)
     _State.known |= {value for value in values if len(value) >= MIN_KNOWN_LENGTH}
@@ -149,10 +154,10 @@ def show_external_ids(show: bool = True) -> None:
 
 
 def known_secrets() -> tuple[str, ...]:
-    """The real secret values learnt so far (read from the environment on first use)."""
+    """The secret values learnt so far (the files are read on first use) and those of the environment right now."""
     if not _State.started:
         remember_real_credentials()
-    return tuple(sorted(_State.known, key=len, reverse=True))
+    return tuple(sorted(_State.known | _environment_secrets(os.environ), key=len, reverse=True))
 
 
 def _scrub(text: str, known: Iterable[str]) -> str:

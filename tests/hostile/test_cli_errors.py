@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hostile_support import ROOT, file_modes_bind, harness_environment, run_harness
+from hostile_support import ROOT, Ran, file_modes_bind, harness_environment, run_harness
 
 from harness.commandline import EXIT_BAD_INPUT, EXIT_OK
 
@@ -25,30 +25,30 @@ WORLD_COMMANDS = {
 }
 
 
+def _run_with_mode(directory: Path, mode: int, arguments: list[str]) -> Ran:
+    """Run the harness unprivileged while ``directory`` has ``mode``."""
+    directory.chmod(mode)
+    try:
+        return run_harness(arguments, unprivileged=True)
+    finally:
+        directory.chmod(0o755)
+
+
 @needs_file_modes
 @pytest.mark.parametrize("mode", [0o000, 0o311], ids=["no-access", "enter-only"])
 def test_an_unreadable_scenario_directory_is_one_line(tmp_path: Path, mode: int) -> None:
     library = tmp_path / "library"
     library.mkdir()
     (library / "a.yaml").write_text("name: a\n")
-    library.chmod(mode)
-    try:
-        ran = run_harness(["validate", str(library)], unprivileged=True)
-    finally:
-        library.chmod(0o755)
+    ran = _run_with_mode(library, mode, ["validate", str(library)])
     ran.assert_refused(EXIT_BAD_INPUT, f"{library}: cannot list this directory: Permission denied")
 
 
 @needs_file_modes
 def test_a_path_in_a_directory_that_cannot_be_entered_is_one_line(tmp_path: Path) -> None:
     closed = tmp_path / "closed"
-    closed.mkdir()
-    (closed / "library").mkdir()
-    closed.chmod(0o000)
-    try:
-        ran = run_harness(["run", str(closed / "library"), "--jobs", "1"], unprivileged=True)
-    finally:
-        closed.chmod(0o755)
+    (closed / "library").mkdir(parents=True)
+    ran = _run_with_mode(closed, 0o000, ["run", str(closed / "library"), "--jobs", "1"])
     ran.assert_refused(EXIT_BAD_INPUT, f"{closed / 'library'}: cannot look at this path: Permission denied")
 
 

@@ -152,15 +152,21 @@ def test_a_signal_ends_the_workers_removes_temporaries_and_prints_one_line(
     assert (reports / "verdict.json").read_text() == before
 
 
-def test_a_second_run_on_a_report_directory_in_use_is_refused_naming_the_first(tmp_path: Path) -> None:
+def _start_slow_run(tmp_path: Path) -> tuple[Path, object]:
+    """A run holding ``tmp_path/reports``, started and waiting in its candidate."""
     pid_dir, reports = tmp_path / "pids", tmp_path / "reports"
     pid_dir.mkdir()
     environment = harness_environment({"HOSTILE_PID_DIR": str(pid_dir)})
-    first = start_harness(
+    process = start_harness(
         ["run", SCENARIOS[0], *SLOW, "--jobs", "1", "--report-dir", str(reports)], environment=environment
     )
+    _wait_for_candidates(pid_dir, 1, process)
+    return reports, process
+
+
+def test_a_second_run_on_a_report_directory_in_use_is_refused_naming_the_first(tmp_path: Path) -> None:
+    reports, first = _start_slow_run(tmp_path)
     try:
-        _wait_for_candidates(pid_dir, 1, first)
         second = _run(reports)
         second.assert_refused(
             EXIT_BAD_INPUT,
@@ -174,13 +180,7 @@ def test_a_second_run_on_a_report_directory_in_use_is_refused_naming_the_first(t
 
 
 def test_what_a_killed_run_left_behind_is_removed_by_the_next_run(tmp_path: Path) -> None:
-    pid_dir, reports = tmp_path / "pids", tmp_path / "reports"
-    pid_dir.mkdir()
-    environment = harness_environment({"HOSTILE_PID_DIR": str(pid_dir)})
-    killed = start_harness(
-        ["run", SCENARIOS[0], *SLOW, "--jobs", "1", "--report-dir", str(reports)], environment=environment
-    )
-    _wait_for_candidates(pid_dir, 1, killed)
+    reports, killed = _start_slow_run(tmp_path)
     killed.kill()  # SIGKILL: no cleanup at all
     wait_for(killed)
     assert [p.name[:9] for p in (tmp_path / ".reports.versions").iterdir()] == [".partial-"]
