@@ -5,14 +5,16 @@ case that would blow up fails instead of swapping the machine) and kills it afte
 hang fails the test instead of hanging the suite). It reports the exit code, the output, whether the timeout fired,
 and the child's peak resident memory (``wait4``), which the tests hold to :data:`PEAK_MEMORY_MB`. The timeout is
 the only use of wall-clock time, as a kill switch; no test asserts how fast anything was (``seconds`` is recorded
-for people). Cases about file modes
-run the child ``unprivileged``: when the tests run as root, the child drops the capabilities that let root ignore
+for people: with ``HOSTILE_TIMINGS=FILE`` set, every run appends one JSON line to FILE, e.g.
+``HOSTILE_TIMINGS=/tmp/hostile.jsonl .venv/bin/pytest tests/hostile``). Cases about file modes run the child
+``unprivileged``: when the tests run as root, the child drops the capabilities that let root ignore
 file modes (``CAP_DAC_OVERRIDE``, ``CAP_DAC_READ_SEARCH``).
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import resource
 import subprocess
@@ -170,4 +172,18 @@ def run_harness(
         out.seek(0)
         err.seek(0)
         output, errors = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-        return Ran(code, output, errors, timed_out, peak_mb, seconds)
+    ran = Ran(code, output, errors, timed_out, peak_mb, seconds)
+    _record(arguments, ran)
+    return ran
+
+
+def _record(arguments: Sequence[str], ran: Ran) -> None:
+    """Append what one run measured to ``$HOSTILE_TIMINGS`` (for people; nothing asserts on it)."""
+    timings = os.environ.get("HOSTILE_TIMINGS")
+    if not timings:
+        return
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").removesuffix(" (call)")
+    line = {"test": test, "command": arguments[0], "code": ran.code, "seconds": round(ran.seconds, 2)}
+    line["peak_mb"] = round(ran.peak_mb)
+    with open(timings, "a", encoding="utf-8") as stream:
+        stream.write(json.dumps(line) + "\n")
