@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hostile_support import (
     ROOT,
-    TIMEOUT_SECONDS,
+    RUN_TIMEOUT_SECONDS,
     file_modes_bind,
     harness_environment,
     run_harness,
@@ -30,8 +30,6 @@ SCENARIOS = [
     str(ROOT / "scenarios" / name) for name in ("zero-target-accounts.yaml", "target-account-without-role-arn.yaml")
 ]
 SLOW = ["--candidate", "tests.hostile.slow_candidate:handler"]
-#: Kill switch for the runs that must first reach the candidate (two baselines run before it).
-RUN_TIMEOUT = 2 * TIMEOUT_SECONDS
 needs_file_modes = pytest.mark.skipif(not file_modes_bind(), reason="file modes cannot bind a child process here")
 
 
@@ -108,7 +106,7 @@ def test_the_report_set_is_replaced_by_one_link_swap_and_an_old_directory_is_mig
 
 
 def _wait_for_candidates(pid_dir: Path, count: int, process: object) -> list[int]:
-    deadline = time.monotonic() + RUN_TIMEOUT
+    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
     while time.monotonic() < deadline and len(list(pid_dir.iterdir())) < count and process.poll() is None:
         time.sleep(0.1)
     pids = [int(p.name) for p in pid_dir.iterdir()]
@@ -140,7 +138,7 @@ def test_a_signal_ends_the_workers_removes_temporaries_and_prints_one_line(
         os.killpg(process.pid, signum)  # as a terminal's Ctrl-C: the whole foreground group
     else:
         os.kill(process.pid, signum)  # as CI's timeout: the harness alone
-    exit_code, timed_out, _ = wait_for(process, RUN_TIMEOUT)
+    exit_code, timed_out, _ = wait_for(process, RUN_TIMEOUT_SECONDS)
     err = process.stderr.read().decode()
     assert not timed_out and exit_code == code, err
     assert err.splitlines()[-1] == (
@@ -176,7 +174,7 @@ def test_a_second_run_on_a_report_directory_in_use_is_refused_naming_the_first(t
         _no_progress(second.err)
     finally:
         first.send_signal(signal.SIGTERM)
-        wait_for(first, RUN_TIMEOUT)
+        wait_for(first, RUN_TIMEOUT_SECONDS)
 
 
 def test_what_a_killed_run_left_behind_is_removed_by_the_next_run(tmp_path: Path) -> None:

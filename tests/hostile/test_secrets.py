@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hostile_support import ROOT, harness_environment, run_harness
+from hostile_support import ROOT, RUN_TIMEOUT_SECONDS, harness_environment, run_harness
 
 from harness.commandline import EXIT_NO_GO
 
@@ -42,6 +42,7 @@ def test_credentials_a_candidate_captured_at_import_reach_no_artefact_and_no_lin
         ["-v", "run", str(SCENARIO), "--candidate", "tests.hostile.leaky_candidate:handler", "--jobs", "1"]
         + ["--report-dir", str(reports)],
         environment=environment,
+        timeout=RUN_TIMEOUT_SECONDS,
     )
     assert ran.code == EXIT_NO_GO, ran.err[-3000:]
     assert "response.leak: only in candidate" in ran.err  # the leak was seen (as a divergence) and shown redacted
@@ -55,12 +56,13 @@ def test_credentials_a_candidate_captured_at_import_reach_no_artefact_and_no_lin
 def test_external_ids_are_masked_unless_shown(tmp_path: Path) -> None:
     candidate = ["--candidate", "tests.hostile.leaky_candidate:external_ids", "--jobs", "1"]
     masked = tmp_path / "masked"
-    ran = run_harness(["run", str(SCENARIO), *candidate, "--report-dir", str(masked)])
+    ran = run_harness(["run", str(SCENARIO), *candidate, "--report-dir", str(masked)], timeout=RUN_TIMEOUT_SECONDS)
     assert ran.code == EXIT_NO_GO, ran.err[-3000:]
     texts = _everything(ran.out, ran.err, masked)
     assert [where for where, text in texts.items() if EXTERNAL_ID in text] == []
     assert "assumed roles with dr***nt" in ran.err and "dr***nt" in texts["verdict.json"]
     shown = tmp_path / "shown"
-    ran = run_harness(["run", str(SCENARIO), *candidate, "--report-dir", str(shown), "--show-external-ids"])
+    arguments = ["run", str(SCENARIO), *candidate, "--report-dir", str(shown), "--show-external-ids"]
+    ran = run_harness(arguments, timeout=RUN_TIMEOUT_SECONDS)
     assert ran.code == EXIT_NO_GO, ran.err[-3000:]
     assert EXTERNAL_ID in ran.err and EXTERNAL_ID in (shown / "verdict.json").read_text(encoding="utf-8")
