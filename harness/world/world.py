@@ -13,6 +13,7 @@ code under test, so two runs in one process cannot see each other.
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import logging
 import os
@@ -29,13 +30,22 @@ from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.moto_api._internal import mock_random
+from moto.sts.models import sts_backends
 
-from harness.scenario.model import OTHER_TABLE_VARIABLES, TABLES, Fault, Scenario
+from harness.scenario.model import (
+    FEATURE_FLAG_VARIABLE,
+    OTHER_TABLE_VARIABLES,
+    TABLES,
+    VIA_LAMBDA_HANDLER,
+    Fault,
+    Scenario,
+)
 from harness.world.aws import wire
 from harness.world.aws.attributes import deserialise_attributes
 from harness.world.aws.calls import AwsCall
 from harness.world.aws.drs_fake import DrsFake
 from harness.world.aws.faults import FaultPlan, LatencyModel
+from harness.world.aws.rules import WorldRules
 from harness.world.ec2_builder import Ec2Builder
 from harness.world.servers import build_servers
 
@@ -43,7 +53,7 @@ logger = logging.getLogger(__name__)
 
 #: Environment variables that could carry real credentials or redirect botocore; cleared inside a world.
 _CLEARED_PREFIXES = ("AWS_", "BOTO_")
-_CLEARED_VARIABLES = (*(v for v, _ in TABLES.values()), *OTHER_TABLE_VARIABLES, "USE_REFACTORED_INVENTORY_SYNC")
+_CLEARED_VARIABLES = (*(v for v, _ in TABLES.values()), *OTHER_TABLE_VARIABLES, FEATURE_FLAG_VARIABLE)
 
 #: Module-level state of the code under test, reset on entry and exit (module, function).
 _RESETTERS = (
@@ -152,6 +162,7 @@ class World:
         self._saved_env: dict[str, str] | None = None
         self._stack: list[Any] = []
         self._state: wire.WireState | None = None
+        self._clock: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -173,7 +184,7 @@ class World:
         self._stack.append(aws.stop)
         mock_random.seed(scenario.seed)
         freezer = freeze_time(scenario.clock)
-        freezer.start()
+        self._clock = freezer.start()
         self._stack.append(freezer.stop)
         self._state = self._wire_state()
         wire.activate(self._state)
@@ -218,6 +229,29 @@ class World:
     def backoff_requested(self) -> float:
         """Seconds of retry back-off botocore asked for (compressed by ``latency.backoffScale``)."""
         return self._state.backoff_requested if self._state else 0.0
+
+    @property
+    def simulator_failures(self) -> list[str]:
+        """What the simulator failed at while answering the code under test (each one a harness error)."""
+        return list(self._state.failures) if self._state else []
+
+    @property
+    def invocation(self) -> int:
+        """The Lambda invocation in progress (from 1)."""
+        return self._state.invocation if self._state else 1
+
+    def begin_invocation(self, number: int) -> None:
+        """Start invocation ``number`` (from 1) of the warm Lambda: later ones move the frozen clock forward.
+
+        Invocation ``n`` runs at ``clock + (n - 1) * secondsBetweenInvocations``. Nothing else is reset: module
+        caches, tables, servers and instances are what the earlier invocations left, as in a warm Lambda.
+        """
+        if self._state is None:
+            raise RuntimeError("the world is not entered")
+        if number > self._state.invocation and self.scenario.seconds_between_invocations:
+            steps = number - self._state.invocation
+            self._clock.tick(datetime.timedelta(seconds=steps * self.scenario.seconds_between_invocations))
+        self._state.invocation = number
 
     @property
     def fired_faults(self) -> list[tuple[int, str, str]]:
@@ -285,7 +319,17 @@ class World:
             faults=FaultPlan(faults, scenario.drs_page_size),
             latency=LatencyModel(scenario.latency, scenario.seed, self.variant),
             backoff_scale=scenario.latency.backoff_scale,
+            rules=WorldRules(
+                trust={role.arn: role.external_id for role in scenario.trusted_roles},
+                page_sizes=dict(scenario.dynamodb_page_sizes),
+                caller_arn=self.caller_arn,
+            ),
         )
+
+    def caller_arn(self, access_key: str) -> str:
+        """The ARN STS gives the holder of an access key (what ``GetCallerIdentity`` answers in this world)."""
+        account = self.account_of(access_key)
+        return str(sts_backends[account]["aws"].get_caller_identity(access_key, self.scenario.lambda_region)[1])
 
     def _all_faults(self) -> tuple[Fault, ...]:
         """The scenario's faults plus one ``AssumeRole`` fault per account whose role assumption fails."""
@@ -342,3 +386,6 @@ class World:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = str(value)
+        entry = self.scenario.entry
+        if entry.via == VIA_LAMBDA_HANDLER and entry.flag is not None:
+            os.environ[FEATURE_FLAG_VARIABLE] = entry.flag

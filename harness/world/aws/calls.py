@@ -23,6 +23,8 @@ class AwsCall:
             physical name when it is none of them; ``None`` otherwise.
         attempts: One outcome per HTTP attempt: ``"ok"``, an AWS error code, or an exception class name.
         thread: Name of the thread that made the call (diagnostics only).
+        invocation: The Lambda invocation (from 1) the call belongs to, in a world invoked several times.
+        access_key: The access key id the call was signed with (to name the caller, as STS does; never compared).
     """
 
     service: str
@@ -33,6 +35,8 @@ class AwsCall:
     table: str | None = None
     attempts: list[str] = field(default_factory=list)
     thread: str = ""
+    invocation: int = 1
+    access_key: str = field(default="", repr=False)
 
     @property
     def mutating(self) -> bool:
