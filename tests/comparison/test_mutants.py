@@ -1,7 +1,9 @@
-"""The engine tested against itself: each single-change candidate must be caught on at least one shipped scenario.
+"""The engine and the scenario library tested against themselves with single-change candidates.
 
-Scenarios are tried smallest first and the search stops at the first divergent one, so each mutant costs a few
-candidate runs (baselines are shared with the rest of the suite).
+Mutants of legacy must be caught on at least one shipped scenario: scenarios are tried smallest first and the search
+stops at the first divergent one, so each mutant costs a few candidate runs (baselines are shared with the rest of the
+suite). Mutants of the refactor must be caught on the scenario built to reach their behaviour: the gate's outcome
+there is NO-GO (divergent, or an approval the scenario references left stale).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from harness.engine.observe import resolve_implementation
 from harness.engine.runner import run_scenario
 from harness.scenario import Scenario
 from tests.comparison.conftest import BaselinePair
-from tests.comparison.mutants import MUTANTS
+from tests.comparison.mutants import MUTANTS, REFACTORED_SOURCE_MUTANTS
 
 
 def _by_size(library: dict[str, Scenario]) -> list[Scenario]:
@@ -39,3 +41,19 @@ def test_single_change_candidate_is_divergent_somewhere(
             assert result.unapproved, result.explain()
             return
     pytest.fail(f"mutant {mutant} was judged acceptable on every scenario:\n" + "\n".join(tried))
+
+
+@pytest.mark.parametrize("mutant", sorted(REFACTORED_SOURCE_MUTANTS))
+def test_each_mutant_of_the_refactor_is_no_go_on_its_scenario(
+    mutant: str,
+    scenario_library: dict[str, Scenario],
+    baselines: Callable[..., BaselinePair],
+    approvals: dict[str, Approval],
+) -> None:
+    change = REFACTORED_SOURCE_MUTANTS[mutant]
+    assert change.compiled() is not None  # the change applies to today's source (a broken one would "fail" anywhere)
+    scenario = scenario_library[change.scenario]
+    candidate = resolve_implementation(f"tests.comparison.mutants:{mutant}")
+    result = run_scenario(scenario, "legacy", candidate, approvals, baselines=baselines(scenario))
+    assert not result.errors, result.explain()
+    assert result.status == DIVERGENT or result.stale_approvals, result.explain()
