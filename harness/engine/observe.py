@@ -157,7 +157,8 @@ def observe(scenario: Scenario, implementation: Implementation, variant: int = 0
             invoke = _invoker(scenario, implementation)
             with _captured_output() as (stdout, capture):
                 started = wall_clock()
-                answers = _invocations(world, invoke, scenario.invocations)
+                with _warm(implementation.handler):
+                    answers = _invocations(world, invoke, scenario.invocations)
                 observation.wall_time_ms = (wall_clock() - started) * 1000
             _record_answers(observation, answers)
             _record_world(observation, world)
@@ -177,6 +178,12 @@ def observe(scenario: Scenario, implementation: Implementation, variant: int = 0
 
 
 Answer = tuple[Any, dict[str, str] | None]
+
+
+def _warm(handler: Callable[[], Any]) -> contextlib.AbstractContextManager[Any]:
+    """The context in which a handler's invocations share one warm container (an artifact imports itself once)."""
+    warm = getattr(handler, "warm", None)
+    return warm() if callable(warm) else contextlib.nullcontext()
 
 
 def _invoker(scenario: Scenario, implementation: Implementation) -> Callable[[], Any]:
