@@ -344,6 +344,17 @@ REFACTORED_SOURCE_MUTANTS: dict[str, SourceMutant] = {
 """,
         "dynamodb-region-status-writes-throttled",
     ),
+    "inventory_write_failure_counted_as_synced": SourceMutant(
+        "refactored.inventory",
+        "_write_batch",
+        """"error": str(e)})
+            return len(items) - len(pending)
+""",
+        """"error": str(e)})
+            return len(items)
+""",
+        "dynamodb-inventory-final-flush-fails",
+    ),
     "cleanup_scan_failure_swallowed": SourceMutant(
         "refactored.cleanup",
         "_records_of",

@@ -9,6 +9,7 @@ there is NO-GO (divergent, or an approval the scenario references left stale).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,11 @@ def test_each_mutant_of_the_refactor_is_no_go_on_its_scenario(
     result = run_scenario(scenario, "legacy", candidate, approvals, baselines=baselines(scenario))
     assert not result.errors, result.explain()
     assert result.status == DIVERGENT or result.stale_approvals, result.explain()
+
+
+def test_the_scenario_format_names_every_mutant_of_the_refactor_beside_its_scenario() -> None:
+    """docs/scenario-format.md's "Reaching a behaviour" table says which mutant each scenario kills: keep it true."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "` | `" in line]
+    for name, change in REFACTORED_SOURCE_MUTANTS.items():
+        assert [row for row in rows if f"`{name}`" in row and f"`{change.scenario}`" in row], name

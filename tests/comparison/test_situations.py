@@ -99,7 +99,13 @@ def test_a_per_id_fallback_call_cannot_connect_and_the_next_ids_are_described(sc
 def test_throttling_outlasts_botocores_retries(scenario_library, baselines):
     status = baseline_of("dynamodb-region-status-writes-throttled", scenario_library, baselines)
     cleanup = baseline_of("dynamodb-cleanup-scan-throttled", scenario_library, baselines)
-    for observation, operation, table in ((status, "BatchWriteItem", "regionStatus"), (cleanup, "Scan", "inventory")):
+    writes = baseline_of("dynamodb-inventory-final-flush-fails", scenario_library, baselines)
+    cases = (
+        (status, "BatchWriteItem", "regionStatus"),
+        (cleanup, "Scan", "inventory"),
+        (writes, "BatchWriteItem", "inventory"),
+    )
+    for observation, operation, table in cases:
         [call] = failed(observation, operation, table=table)
         assert len(call["attempts"]) > 1 and set(call["attempts"]) == {"HTTP 400"}
         assert observation.exception["type"] == "ProvisionedThroughputExceededException"
