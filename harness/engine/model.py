@@ -25,6 +25,10 @@ Informational sections (shown, never compared): ``output`` (``print`` lines and 
 times, every call entry of a later invocation carries ``"invocation": n`` (the first invocation's entries look
 exactly like a single run's).
 
+``world_truth`` is neither compared nor shown: what the world knows about the run independently of the code under
+test (its servers, which DRS listings it answered completely, the inventory before the run...;
+:mod:`harness.world.truth`). The approvals' oracles judge outcomes by it.
+
 ``Difference`` -- one difference between the baseline and the candidate (or between the two baseline runs, for
 noise), with a readable ``path`` such as ``response.body.totalSynced`` or
 ``mutatingCalls[sts:AssumeRole arn:aws:iam::222222222222:role/R].params.RoleSessionName``.
@@ -109,6 +113,8 @@ class Observation:
         wall_time_ms: Real time the handler took.
         failed_calls: Calls with at least one attempt that was not ``ok`` (faults, retries).
         harness_error: Set when the harness itself failed around this run (the observation is then incomplete).
+        world_truth: What the world knows about the run (:func:`harness.world.truth.world_truth`); empty when the
+            observation was not made in a world (tests building observations by hand).
     """
 
     implementation: str
@@ -124,6 +130,7 @@ class Observation:
     wall_time_ms: float = 0.0
     failed_calls: list[dict[str, Any]] = field(default_factory=list)
     harness_error: str | None = None
+    world_truth: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Observation(implementation={self.implementation!r}, variant={self.variant})"

@@ -225,6 +225,7 @@ def _record_world(observation: Observation, world: Any) -> None:
     observation.reads = split.reads
     observation.failed_calls = split.failed_calls
     observation.tables = tables_by_key(world.table_snapshot(), world.table_key_names)
+    observation.world_truth = world.truth()
 
 
 def _record_output(observation: Observation, stdout: str, records: list[dict[str, str]]) -> None:

@@ -175,6 +175,7 @@ def world_features(doc: dict[str, Any]) -> list[str]:
     features += ["account-without-role-arn" for a in accounts if not a.get("roleArn")]
     tables = doc.get("tables", {})
     features += ["stale-records"] if tables.get("inventory") else []
+    features += ["primed-inventory"] if tables.get("primeInventory") else []
     features += ["all-regions-scan"] if not active_regions(tables) else []
     features += ["table-variable-unset"] if doc.get("environment") else []
     features += ["no-target-accounts"] if not accounts else []

@@ -330,7 +330,9 @@ def inventory_rows(draw: st.DrawFn, known: tuple[tuple[str, str, str], ...] = ()
 def tables(draw: st.DrawFn, known: tuple[tuple[str, str, str], ...] = ()) -> dict[str, Any]:
     """Active regions, explicit region-status rows and inventory records (of ``known`` servers, or stale).
 
-    About one world in ten has no active region at all, so legacy scans all 28 regions (LB-2).
+    About one world in ten has no active region at all, so legacy scans all 28 regions (LB-2). About one world in
+    two has a primed inventory (``primeInventory``): a record for every server, as an earlier full sync leaves it,
+    so that a cleanup deleting records of live servers shows.
     """
     active = draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=len(REGIONS), unique=True))
     if draw(_rarely(st.just(True), 10)) is True:
@@ -350,6 +352,7 @@ def tables(draw: st.DrawFn, known: tuple[tuple[str, str, str], ...] = ()) -> dic
         activeRegions=active if active else _ABSENT,
         regionStatus=rows if rows else _ABSENT,
         inventory=records if records else _ABSENT,
+        primeInventory=True if draw(st.booleans()) else _ABSENT,
     )
 
 

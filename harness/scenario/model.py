@@ -237,6 +237,7 @@ class Scenario:
     roles: tuple[Role, ...] = ()
     region_status: tuple[dict[str, Any], ...] = ()
     inventory: tuple[dict[str, Any], ...] = ()
+    prime_inventory: bool = False
     servers: tuple[ServerGroup, ...] = ()
     faults: tuple[Fault, ...] = ()
     latency: Latency = field(default_factory=Latency)
@@ -397,6 +398,7 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<memory>") -> Scenari
         roles=tuple(Role(str(r["arn"]), str(r["externalId"])) for r in doc.get("roles", [])),
         region_status=_region_status_rows(tables, clock),
         inventory=tuple(tables.get("inventory", [])),
+        prime_inventory=bool(tables.get("primeInventory", False)),
         servers=tuple(_server_group_from(g) for g in doc.get("servers", [])),
         faults=tuple(fault_from_dict(f) for f in doc.get("faults", [])),
         latency=_latency_from(doc.get("latency", {})),

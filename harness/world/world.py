@@ -48,6 +48,7 @@ from harness.world.aws.faults import FaultPlan, LatencyModel
 from harness.world.aws.rules import WorldRules
 from harness.world.ec2_builder import Ec2Builder
 from harness.world.servers import build_servers
+from harness.world.truth import primed_records, world_truth
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,8 @@ class World:
         self._saved_env: dict[str, str] | None = None
         self._stack: list[Any] = []
         self._state: wire.WireState | None = None
+        self._inventory_before: list[dict[str, Any]] = []
+        self._target_rows: list[dict[str, Any]] = []
         self._clock: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
@@ -196,6 +199,8 @@ class World:
         self._create_tables()
         self._seed_tables()
         self._build_servers_and_instances()
+        self._prime_inventory()
+        self._inventory_before = self._table_items("inventory")
         self._set_lambda_environment()
         reset_code_under_test()
         self._state.recording = True
@@ -264,15 +269,30 @@ class World:
         Read straight from moto's DynamoDB backend: a paginated ``Scan`` would serialise every item through the wire
         format, which dominates large worlds. A test keeps this equal to what a ``Scan`` returns.
         """
-        backend = dynamodb_backends[self.scenario.lambda_account][self.scenario.lambda_region]
         snapshot: dict[str, list[dict[str, Any]]] = {}
-        for logical, physical in self.table_names.items():
-            items = [
-                deserialise_attributes(item.to_json()["Attributes"]) for item in backend.get_table(physical).all_items()
-            ]
+        for logical in self.table_names:
             keys = self.table_key_names[logical]
+            items = self._table_items(logical)
             snapshot[logical] = sorted(items, key=lambda item, keys=keys: tuple(str(item.get(k)) for k in keys))
         return snapshot
+
+    def _table_items(self, logical: str) -> list[dict[str, Any]]:
+        """A table's items in the order a ``Scan`` returns them, deserialised."""
+        backend = dynamodb_backends[self.scenario.lambda_account][self.scenario.lambda_region]
+        table = backend.get_table(self.table_names[logical])
+        return [deserialise_attributes(item.to_json()["Attributes"]) for item in table.all_items()]
+
+    def truth(self) -> dict[str, Any]:
+        """What the world knows about the run so far, independently of the code under test
+        (:func:`harness.world.truth.world_truth`)."""
+        return world_truth(
+            lambda_account=self.scenario.lambda_account,
+            target_rows=self._target_rows,
+            servers=self.servers,
+            inventory_before=self._inventory_before,
+            served=list(self._state.drs.served) if self._state else [],
+            calls=self.calls,
+        )
 
     def account_of(self, access_key: str) -> str:
         """The account an access key id belongs to, as moto resolves it."""
@@ -356,26 +376,39 @@ class World:
             client.create_table(TableName=physical, BillingMode="PAY_PER_REQUEST", **_KEY_SCHEMAS[logical])
 
     def _seed_tables(self) -> None:
+        self._batch_put("targetAccounts", [account.row for account in self.scenario.accounts])
+        self._batch_put("regionStatus", list(self.scenario.region_status))
+        self._batch_put("inventory", list(self.scenario.inventory))
+        self._target_rows = self._table_items("targetAccounts")
+
+    def _batch_put(self, logical: str, items: list[dict[str, Any]]) -> None:
         client = self.session(self.scenario.lambda_account).client("dynamodb")
         serializer = TypeSerializer()
-        rows = {
-            "targetAccounts": [account.row for account in self.scenario.accounts],
-            "regionStatus": list(self.scenario.region_status),
-            "inventory": list(self.scenario.inventory),
-        }
-        for logical, items in rows.items():
-            for start in range(0, len(items), 25):
-                writes = [
-                    {"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items()}}}
-                    for item in items[start : start + 25]
-                ]
-                client.batch_write_item(RequestItems={self.table_names[logical]: writes})
+        for start in range(0, len(items), 25):
+            writes = [
+                {"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items()}}}
+                for item in items[start : start + 25]
+            ]
+            client.batch_write_item(RequestItems={self.table_names[logical]: writes})
 
     def _build_servers_and_instances(self) -> None:
         ec2 = Ec2Builder(self.session, self.scenario.lambda_region)
         servers = build_servers(self.scenario, ec2)
         self.servers.update(servers)
         self.instances.update(ec2.instances)
+
+    def _prime_inventory(self) -> None:
+        """``tables.primeInventory``: the records an earlier full sync left, for every server of the world; a row of
+        ``tables.inventory`` with the same key keeps its own values."""
+        if not self.scenario.prime_inventory:
+            return
+        explicit = {(row["sourceServerArn"], row["stagingAccountId"]) for row in self.scenario.inventory}
+        records = [
+            record
+            for record in primed_records(self.servers, self.scenario.clock)
+            if (record["sourceServerArn"], record["stagingAccountId"]) not in explicit
+        ]
+        self._batch_put("inventory", records)
 
     def _set_lambda_environment(self) -> None:
         for logical, (variable, _) in TABLES.items():

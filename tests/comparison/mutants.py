@@ -1,17 +1,21 @@
 """Single-change candidates, to test the engine and the scenario library against themselves.
 
-Two families, each a zero-argument handler usable as ``--candidate tests.comparison.mutants:<name>``:
+Three families, each a zero-argument handler usable as ``--candidate tests.comparison.mutants:<name>``:
 
-* :data:`MUTANTS`: the real legacy handler with one observable difference (the response, what DRS answers it, one
-  region-status write, the role session name it sends, or one extra call). The engine must report each divergent on
-  at least one shipped scenario.
-* :data:`REFACTORED_MUTANTS`: the refactor with exactly one change to its source (:class:`SourceMutant`: one text
-  replaced in one function, e.g. ``invalidate_region_cache()`` dropped, errors truncated at 400), each paired with
-  the shipped scenario built to reach that behaviour. The gate must say NO-GO for each on its scenario: divergent,
-  or an approval the scenario references left stale. Such a mutant also carries a ``lambda_entry`` (the refactor's
-  ``refactored.routing.lambda_handler`` with the same change), so scenarios invoked through the entry point judge it.
+* :data:`MUTANTS`, first part: the real legacy handler with one observable difference (the response, what DRS
+  answers it, one region-status write, the role session name it sends, or one extra call). The engine must report each
+  divergent on at least one shipped scenario.
+* :data:`MUTANTS`, second part: the refactor with one of the stale-cleanup defects issue 13 found put back (each a
+  single change), or with its region-status puts all landing after the batched rows; each is divergent on the scenario
+  made for it, and the defect mutants make ``./run gate`` say NO-GO.
+* :data:`REFACTORED_SOURCE_MUTANTS`: the refactor with exactly one change to its source (:class:`SourceMutant`: one
+  text replaced in one function, e.g. ``invalidate_region_cache()`` dropped, errors truncated at 400), each paired
+  with the shipped scenario built to reach that behaviour. The gate must say NO-GO for each on its scenario:
+  divergent, or an approval the scenario references left stale. Such a mutant also carries a ``lambda_entry`` (the
+  refactor's ``refactored.routing.lambda_handler`` with the same change), so scenarios invoked through the entry
+  point judge it.
 
-``test_mutants.py`` runs both.
+``test_mutants.py`` runs them all.
 """
 
 from __future__ import annotations
@@ -33,9 +37,16 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 import legacy.inventory_sync as legacy_module
+import refactored.accounts as accounts_module
+import refactored.cleanup as cleanup_module
+import refactored.drs as drs_module
 import refactored.inventory_sync as refactored_module
 import refactored.routing as routing_module
+from lambda_shared.active_region_filter import update_region_status
+from lambda_shared.dynamodb_tables import TableNotConfiguredError, get_region_status_table
 from lambda_shared.response_utils import response
+from refactored.model import RegionScan
+from refactored.region_status import _region_status_item
 
 #: The region whose status write :func:`different_region_status_write` changes (active in most scenarios).
 MUTATED_REGION = "us-east-1"
@@ -141,6 +152,100 @@ def swallowed_exception() -> dict[str, Any]:
         return response(500, {"error": str(error)})
 
 
+# -- the refactor with one change -------------------------------------------------------------------------------------
+
+
+def _refactored() -> dict[str, Any]:
+    return refactored_module.handle_sync_source_server_inventory_refactored()
+
+
+@contextmanager
+def _replaced(module: Any, name: str, replacement: Any) -> Iterator[None]:
+    """``module.name`` replaced while the block runs."""
+    original = getattr(module, name)
+    setattr(module, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+def trusts_source_account_id() -> dict[str, Any]:
+    """Issue 13, defect 1: a record's server is taken to live in its ``sourceAccountId``'s DRS (its origin), not in
+    the DRS its ARN names."""
+
+    def origin_holder(record: dict[str, Any]) -> tuple[str, str] | None:
+        region = record.get("replicationRegion")
+        return (record["sourceAccountId"], region) if isinstance(region, str) else None
+
+    with _replaced(cleanup_module, "holder_of", origin_holder):
+        return _refactored()
+
+
+def own_credentials_count_as_proof() -> dict[str, Any]:
+    """Issue 13, defect 2: a listing proves things about the target row's account, whoever's credentials made it
+    (the Lambda's own for a row without ``roleArn``, another account's role)."""
+    original = accounts_module.resolve_account_credentials
+
+    def the_rows_claim(account: dict[str, Any], *args: Any) -> Any:
+        resolved = original(account, *args)
+        return accounts_module.AccountCredentials(resolved.credentials, account["accountId"])
+
+    with _replaced(refactored_module, "resolve_account_credentials", the_rows_claim):
+        return _refactored()
+
+
+def not_initialized_counts_as_proof() -> dict[str, Any]:
+    """Issue 13, defect 3: a ``NOT_INITIALIZED`` region counts as completely listed (and empty)."""
+    original = drs_module.query_drs_single_region
+
+    def proving(region: str, account_id: str, credentials: Any) -> RegionScan:
+        scan = original(region, account_id, credentials)
+        if scan.status != "NOT_INITIALIZED":
+            return scan
+        return RegionScan(scan.region, scan.status, [], scan.error_message, True, scan.reported_arns)
+
+    with _replaced(drs_module, "query_drs_single_region", proving):
+        return _refactored()
+
+
+def malformed_page_counts_as_proof() -> dict[str, Any]:
+    """Issue 13, defect 4: a page without an ``items`` list (a cut-off body) counts as a well-formed empty page."""
+
+    def lenient(page: Any) -> list[dict[str, Any]]:
+        return page.get("items", []) if isinstance(page, dict) else []
+
+    with _replaced(drs_module, "_page_items", lenient):
+        return _refactored()
+
+
+def status_puts_survive_everywhere() -> dict[str, Any]:
+    """The refactor's region-status writes, the same ones, but every ``update_region_status`` put lands after the
+    batched rows: each region keeps its put (legacy keeps one per full 25-row flush window)."""
+
+    def puts_last(account_id: str, scans: list[RegionScan], timestamp: str) -> None:
+        try:
+            table = get_region_status_table()
+        except TableNotConfiguredError:
+            return
+        with table.batch_writer() as batch:
+            for scan in scans:
+                batch.put_item(Item=_region_status_item(account_id, scan, timestamp))
+        for scan in scans:
+            update_region_status(scan.region, scan.server_count, scan.error_message)
+
+    with _replaced(drs_module, "write_region_statuses", puts_last):
+        return _refactored()
+
+
+#: The refactor with one of issue 13's stale-cleanup defects put back, by name.
+CLEANUP_DEFECTS = (
+    "trusts_source_account_id",
+    "own_credentials_count_as_proof",
+    "not_initialized_counts_as_proof",
+    "malformed_page_counts_as_proof",
+)
+
 #: Every single-change candidate, by name.
 MUTANTS: dict[str, Callable[[], dict[str, Any]]] = {
     "changed_response_field": changed_response_field,
@@ -150,6 +255,11 @@ MUTANTS: dict[str, Callable[[], dict[str, Any]]] = {
     "extra_drs_call": extra_drs_call,
     "different_assume_role_session_name": different_assume_role_session_name,
     "swallowed_exception": swallowed_exception,
+    "trusts_source_account_id": trusts_source_account_id,
+    "own_credentials_count_as_proof": own_credentials_count_as_proof,
+    "not_initialized_counts_as_proof": not_initialized_counts_as_proof,
+    "malformed_page_counts_as_proof": malformed_page_counts_as_proof,
+    "status_puts_survive_everywhere": status_puts_survive_everywhere,
 }
 
 

@@ -53,6 +53,10 @@ from harness.world.aws.rules import WorldRules
 logger = logging.getLogger(__name__)
 
 
+#: The outcome of an attempt a fault answered with a cut-off 200 body (nothing reached the service).
+MALFORMED = "malformed"
+
+
 class UnmockedRequestError(Exception):
     """A request no fake answered: the harness refuses to let it reach the network."""
 
@@ -228,7 +232,8 @@ def _dispatch(event_name: str, request: AWSPreparedRequest, **kwargs: Any) -> AW
     if isinstance(answer, Exception):  # a fault layer's deliberate failure: what the code under test gets
         call.attempts.append(type(answer).__name__)
         raise answer
-    call.attempts.append("ok" if answer.status_code < 300 else f"HTTP {answer.status_code}")
+    outcome = "ok" if answer.status_code < 300 else f"HTTP {answer.status_code}"
+    call.attempts.append(MALFORMED if getattr(answer, "harness_malformed", False) else outcome)
     return answer
 
 
@@ -241,12 +246,19 @@ def _answer(
     )
     fault = state.faults.pick(ctx, request) if state.recording else None
     held: dict[str, list] = {}
+    call.held_back = 0
     if fault is not None and fault.effect.kind == "unprocessed":
         request, held = split_unprocessed(request, fault.effect.count)
+        call.held_back = sum(len(writes) for writes in held.values())
         if not json.loads(request.body or b"{}").get("RequestItems"):
             return empty_batch_answer(request.url, held)
     elif fault is not None:
-        return injected_exception(fault, request) or answer_fault(fault, ctx, request)
+        injected = injected_exception(fault, request)
+        if injected is not None:
+            return injected
+        answer = answer_fault(fault, ctx, request)
+        answer.harness_malformed = fault.effect.kind == "malformed"  # type: ignore[attr-defined]
+        return answer
     if call.service == "drs":
         status, headers, body = state.drs.handle(call.operation, request, call.account)
         return make_response(request.url, status, headers, body)
