@@ -131,12 +131,19 @@ class CallSplit:
             "region": call.region,
             "table": call.table,
             "params": params,
+            **_invocation(call),
         }
 
     def _mutating(self, call: AwsCall, params: dict[str, Any]) -> None:
         if call.service == "dynamodb" and call.table == REGION_STATUS_TABLE and call.operation == "PutItem":
             self.region_status_writes.append(
-                {"via": "PutItem", "account": call.account, "region": call.region, "item": params.get("Item", {})}
+                {
+                    "via": "PutItem",
+                    "account": call.account,
+                    "region": call.region,
+                    "item": params.get("Item", {}),
+                    **_invocation(call),
+                }
             )
             return
         self.mutating_calls.append(self._entry(call, params))
@@ -156,6 +163,7 @@ class CallSplit:
                             "account": call.account,
                             "region": call.region,
                             "item": values["Item"],
+                            **_invocation(call),
                         }
                     )
                     continue
@@ -167,5 +175,11 @@ class CallSplit:
                         "region": call.region,
                         "table": table,
                         "params": {**others, kind: values},
+                        **_invocation(call),
                     }
                 )
+
+
+def _invocation(call: AwsCall) -> dict[str, int]:
+    """``{"invocation": n}`` for a call of a later invocation of the warm Lambda; nothing for the first."""
+    return {"invocation": call.invocation} if call.invocation > 1 else {}

@@ -3,11 +3,21 @@
 :func:`observe` is the only place the engine enters a :class:`~harness.world.World`. Everything the handler does
 -- its return value or exception, ``print`` output, log records, AWS calls and the tables' final state -- is captured
 and turned into an :class:`~harness.engine.model.Observation` with secrets redacted.
+
+A scenario with ``invocations: N`` invokes the implementation N times in the same world, one after another, as a
+warm Lambda is invoked (module caches survive; the world moves the clock forward between them). The observation's
+``response``/``exception`` are the last invocation's, ``earlier_invocations`` the others'; calls are tagged with
+their invocation. A scenario with ``entry.via: lambda_handler`` invokes the implementation's Lambda entry point with
+the scenario's event (:func:`harness.engine.implementations.resolve_entry`).
+
+A failure of the simulator itself (:mod:`harness.world.aws.crash`) marks the observation as a harness error whatever
+the code under test did with it, and stops the run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 import os
@@ -16,11 +26,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from harness.engine.implementations import qualified_name, resolve
+from harness.engine.implementations import Entry, qualified_name, resolve, resolve_entry
 from harness.engine.model import Observation
 from harness.engine.normalise import CallSplit, describe_exception, normalise_return, tables_by_key
 from harness.redaction import CREDENTIAL_VARIABLES, redact, scrub_text
-from harness.scenario.model import Scenario
+from harness.scenario.model import VIA_LAMBDA_HANDLER, Scenario
+from harness.world.aws.crash import SimulatorCrash
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +47,22 @@ _LIBRARY_LOGGERS = ("botocore", "boto3", "urllib3", "moto", "s3transfer", "harne
 
 @dataclass(frozen=True)
 class Implementation:
-    """A handler to run: its ``package.module:function`` name and the callable (no arguments)."""
+    """A handler to run: its ``package.module:function`` name, the callable (no arguments) and its Lambda entry.
+
+    Attributes:
+        name: ``package.module:function``.
+        handler: The sync function.
+        entry: The Lambda entry point ``(event, context)`` that reaches it, for ``entry.via: lambda_handler``
+            scenarios; ``None`` resolves it from the handler (:func:`resolve_entry`).
+    """
 
     name: str
     handler: Callable[[], Any]
+    entry: Entry | None = None
+
+    def lambda_entry(self) -> Entry:
+        """The Lambda entry point of this implementation."""
+        return self.entry or resolve_entry(self.name, self.handler)
 
 
 def resolve_implementation(name: str) -> Implementation:
@@ -48,7 +71,8 @@ def resolve_implementation(name: str) -> Implementation:
     Raises:
         ImplementationError: The name is malformed, the module cannot be imported, or the function is missing.
     """
-    return Implementation(qualified_name(name), resolve(name))
+    handler = resolve(name)
+    return Implementation(qualified_name(name), handler, resolve_entry(name, handler))
 
 
 def _is_library(record: logging.LogRecord) -> bool:
@@ -124,22 +148,24 @@ def observe(scenario: Scenario, implementation: Implementation, variant: int = 0
     try:
         with World(scenario, variant=variant) as world:
             secrets = _world_credentials()
+            invoke = _invoker(scenario, implementation)
             with _captured_output() as (stdout, capture):
                 started = wall_clock()
-                try:
-                    returned = implementation.handler()
-                    observation.response = normalise_return(returned)
-                except (Exception, SystemExit) as error:  # noqa: BLE001 - the handler's exception is what we observe
-                    observation.exception = describe_exception(error)
+                with _warm(implementation.handler):
+                    answers = _invocations(world, invoke, scenario.invocations)
                 observation.wall_time_ms = (wall_clock() - started) * 1000
+            _record_answers(observation, answers)
             _record_world(observation, world)
             _record_output(observation, stdout.getvalue(), capture.records)
             _redact(observation, secrets)
-    except Exception as error:  # noqa: BLE001 - a harness failure becomes an error outcome, never a crash
+            failures = world.simulator_failures
+    except (Exception, SimulatorCrash) as error:  # noqa: BLE001 - a harness failure becomes an error outcome
         detail = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}"
         observation.harness_error = scrub_text(detail)
         return observation
-    if observation.exception and observation.exception["type"] in HARNESS_EXCEPTIONS:
+    if failures:
+        observation.harness_error = scrub_text("the simulator failed: " + "; ".join(failures), secrets)
+    elif observation.exception and observation.exception["type"] in HARNESS_EXCEPTIONS:
         what = HARNESS_EXCEPTIONS[observation.exception["type"]]
         observation.harness_error = f"{what}: {observation.exception['message']}"
     return observation
@@ -150,6 +176,47 @@ def _world_credentials() -> tuple[str, ...]:
     return tuple(os.environ[name] for name in CREDENTIAL_VARIABLES if os.environ.get(name))
 
 
+Answer = tuple[Any, dict[str, str] | None]
+
+
+def _warm(handler: Callable[[], Any]) -> contextlib.AbstractContextManager[Any]:
+    """The context in which a handler's invocations share one warm container (an artifact imports itself once)."""
+    warm = getattr(handler, "warm", None)
+    return warm() if callable(warm) else contextlib.nullcontext()
+
+
+def _invoker(scenario: Scenario, implementation: Implementation) -> Callable[[], Any]:
+    """What one invocation calls: the handler, or the Lambda entry point with (a fresh copy of) the event."""
+    if scenario.entry.via != VIA_LAMBDA_HANDLER:
+        return implementation.handler
+    entry = implementation.lambda_entry()
+    return lambda: entry(copy.deepcopy(scenario.entry.event), None)
+
+
+def _invocations(world: Any, invoke: Callable[[], Any], count: int) -> list[Answer]:
+    """Invoke ``count`` times in one world; a simulator crash ends the run (the world has recorded it)."""
+    answers: list[Answer] = []
+    for number in range(1, count + 1):
+        world.begin_invocation(number)
+        try:
+            answers.append((normalise_return(invoke()), None))
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - the handler's exception is what we observe
+            answers.append((None, describe_exception(error)))
+        except SimulatorCrash as crash:
+            answers.append((None, describe_exception(crash)))
+            break
+    return answers
+
+
+def _record_answers(observation: Observation, answers: list[Answer]) -> None:
+    """The last invocation's answer as ``response``/``exception``; the others by number, from 1."""
+    observation.response, observation.exception = answers[-1]
+    observation.earlier_invocations = {
+        str(number): {"response": response, "exception": exception}
+        for number, (response, exception) in enumerate(answers[:-1], start=1)
+    }
+
+
 def _record_world(observation: Observation, world: Any) -> None:
     split = CallSplit(world.calls, world.table_names)
     observation.region_status_writes = split.region_status_writes
@@ -157,6 +224,7 @@ def _record_world(observation: Observation, world: Any) -> None:
     observation.reads = split.reads
     observation.failed_calls = split.failed_calls
     observation.tables = tables_by_key(world.table_snapshot(), world.table_key_names)
+    observation.world_truth = world.truth()
 
 
 def _record_output(observation: Observation, stdout: str, records: list[dict[str, str]]) -> None:
@@ -165,6 +233,7 @@ def _record_output(observation: Observation, stdout: str, records: list[dict[str
 
 def _redact(observation: Observation, secrets: tuple[str, ...]) -> None:
     observation.response = redact(observation.response, secrets)
+    observation.earlier_invocations = redact(observation.earlier_invocations, secrets)
     if observation.exception:
         observation.exception = {k: scrub_text(v, secrets) for k, v in observation.exception.items()}
     observation.tables = redact(observation.tables, secrets)

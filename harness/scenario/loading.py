@@ -36,7 +36,15 @@ from harness.scenario.approval_ids import reference_problems
 from harness.scenario.buildable import buildable_problems
 from harness.scenario.errors import known_error_codes
 from harness.scenario.limits import Limits
-from harness.scenario.model import SERVICES, Scenario, scenario_from_dict, scenario_path_name
+from harness.scenario.model import (
+    FEATURE_FLAG_VARIABLE,
+    SERVICES,
+    SYNC_OPERATION,
+    VIA_LAMBDA_HANDLER,
+    Scenario,
+    scenario_from_dict,
+    scenario_path_name,
+)
 from harness.scenario.reading import DocPath, ReadingError, YamlLimitError, duplicate_keys, parse_yaml, read_text
 
 logger = logging.getLogger(__name__)
@@ -449,6 +457,64 @@ def _check_accounts(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     for index, account in accounts:
         effect = account.get("assumeRole")
         yield from _check_effect(effect, "sts", "AssumeRole", ("accounts", index, "assumeRole"))
+        role_arn = account.get("roleArn")
+        if "role" in account and not (isinstance(role_arn, str) and role_arn):
+            yield (
+                ("accounts", index, "role"),
+                "role describes the role roleArn names, and this row names none (declare a role no row names under "
+                "the top-level roles)",
+            )
+
+
+def _check_roles(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
+    """A role's trust is declared once: on the row naming it or under ``roles``."""
+    declared = [
+        (("accounts", index, "role"), account.get("roleArn"))
+        for index, account in _entries(doc, "accounts")
+        if isinstance(account.get("role"), dict)
+    ]
+    declared += [(("roles", index, "arn"), role.get("arn")) for index, role in _entries(doc, "roles")]
+    yield from _duplicates(declared, "role")
+
+
+def _check_invocations(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
+    invocations = doc.get("invocations", 1)
+    if not isinstance(invocations, int):
+        return
+    if "secondsBetweenInvocations" in doc and invocations == 1:
+        yield ("secondsBetweenInvocations",), "secondsBetweenInvocations only applies with invocations > 1"
+    for index, fault in _entries(doc, "faults"):
+        number = fault.get("invocation")
+        if isinstance(number, int) and number > invocations:
+            yield (
+                ("faults", index, "invocation"),
+                f"invocation {number} never happens: the scenario has {invocations} invocation(s)",
+            )
+
+
+def _check_entry(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
+    environment = doc.get("environment")
+    if isinstance(environment, dict) and FEATURE_FLAG_VARIABLE in environment:
+        yield (
+            ("environment", FEATURE_FLAG_VARIABLE),
+            "set the feature flag with entry: {via: lambda_handler, flag: ...}: it only matters through the Lambda "
+            "entry point",
+        )
+    entry = doc.get("entry")
+    if not isinstance(entry, dict):
+        return
+    if entry.get("via") != VIA_LAMBDA_HANDLER:
+        for key in ("flag", "event"):
+            if key in entry:
+                yield ("entry", key), f"{key} only applies to via: lambda_handler"
+        return
+    event = entry.get("event")
+    if isinstance(event, dict) and event.get("operation") != SYNC_OPERATION:
+        yield (
+            ("entry", "event", "operation"),
+            f"the event must name operation {SYNC_OPERATION!r}: the baseline is production's entry point today, "
+            "which routes only that operation to the sync (other operations have no baseline to compare with)",
+        )
 
 
 def _check_tables(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
@@ -490,8 +556,8 @@ def _check_fault(fault: dict[str, Any], path: DocPath) -> Iterator[tuple[DocPath
     if isinstance(effect, dict) and effect.get("kind") == "unprocessed" and when in (None, "always"):
         yield (
             path + ("when",),
-            "an unprocessed fault needs when: once or {first: N}: boto3's batch_writer resends until every item is "
-            "processed, so holding items back on every call never ends",
+            "an unprocessed fault needs when: once, {first: N} or {call: N}: boto3's batch_writer resends until every "
+            "item is processed, so holding items back on every call never ends",
         )
     if isinstance(when, dict) and "page" in when and (service, operation) != ("drs", "DescribeSourceServers"):
         yield path + ("when", "page"), "the page trigger only applies to service drs, operation DescribeSourceServers"
@@ -532,7 +598,17 @@ def semantic_problems(
         limits: The limits in force (default: :meth:`Limits.from_environment`).
         approval_ids: The declared approval ids the scenario may reference; ``None`` skips the check.
     """
-    checks = (_check_keys, _check_accounts, _check_tables, _check_servers, _check_faults, _check_latency)
+    checks = (
+        _check_keys,
+        _check_accounts,
+        _check_roles,
+        _check_tables,
+        _check_servers,
+        _check_faults,
+        _check_latency,
+        _check_invocations,
+        _check_entry,
+    )
     found = list(_check_header(doc, expected_name))
     for check in checks:
         found.extend(check(doc))
