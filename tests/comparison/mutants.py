@@ -423,7 +423,7 @@ REFACTORED_SOURCE_MUTANTS: dict[str, SourceMutant] = {
     ),
     "role_assumption_catches_client_errors_only": SourceMutant(
         "refactored.accounts",
-        "get_account_credentials",
+        "resolve_account_credentials",
         "    except Exception as e:\n",
         "    except ClientError as e:\n",
         "sts-assume-role-non-client-errors",
@@ -478,7 +478,7 @@ REFACTORED_SOURCE_MUTANTS: dict[str, SourceMutant] = {
     ),
     "sync_external_id_defaulted": SourceMutant(
         "refactored.accounts",
-        "get_account_credentials",
+        "resolve_account_credentials",
         'account.get("externalId") or None',
         'account.get("externalId") or "drs-orchestration-cross-account"',
         "external-id-variants",
