@@ -54,14 +54,14 @@ def get_current_account_id(sts_client: StsClientFactory = new_sts_client) -> str
         return "unknown"
 
 
-def assume_role_credentials(
+def assume_role(
     role_arn: str,
     session_name: str,
     external_id: str | None = None,
     duration_seconds: int = DEFAULT_DURATION_SECONDS,
     sts_client: StsClientFactory = new_sts_client,
 ) -> dict[str, Any]:
-    """Assume a role with STS ``AssumeRole``.
+    """Assume a role with STS ``AssumeRole`` and return STS's whole answer.
 
     Args:
         role_arn: The role to assume.
@@ -71,7 +71,8 @@ def assume_role_credentials(
         sts_client: Supplies the STS client (by default a new one per call, as legacy builds it).
 
     Returns:
-        The STS ``Credentials`` dict (``AccessKeyId``, ``SecretAccessKey``, ``SessionToken``, ``Expiration``).
+        The ``AssumeRole`` response: ``Credentials`` and ``AssumedRoleUser`` (whose ``Arn`` names the account the
+        credentials belong to, as STS says, whatever the caller asked for).
 
     Raises:
         Exception: Whatever STS or botocore raises; nothing is swallowed.
@@ -83,7 +84,35 @@ def assume_role_credentials(
     }
     if external_id:
         params["ExternalId"] = external_id
-    return sts_client().assume_role(**params)["Credentials"]
+    return sts_client().assume_role(**params)
+
+
+def assume_role_credentials(
+    role_arn: str,
+    session_name: str,
+    external_id: str | None = None,
+    duration_seconds: int = DEFAULT_DURATION_SECONDS,
+    sts_client: StsClientFactory = new_sts_client,
+) -> dict[str, Any]:
+    """Assume a role with STS ``AssumeRole`` (see :func:`assume_role`) and return only its credentials.
+
+    Returns:
+        The STS ``Credentials`` dict (``AccessKeyId``, ``SecretAccessKey``, ``SessionToken``, ``Expiration``).
+
+    Raises:
+        Exception: Whatever STS or botocore raises; nothing is swallowed.
+    """
+    return assume_role(role_arn, session_name, external_id, duration_seconds, sts_client)["Credentials"]
+
+
+def account_of_assumed_role(answer: dict[str, Any]) -> str | None:
+    """The account an ``AssumeRole`` answer's credentials belong to, read from STS's ``AssumedRoleUser.Arn``
+    (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``); ``None`` when the answer does not say."""
+    arn = answer.get("AssumedRoleUser", {}).get("Arn")
+    parts = arn.split(":") if isinstance(arn, str) else []
+    if len(parts) < 6 or parts[0] != "arn" or parts[2] != "sts" or not parts[5].startswith("assumed-role/"):
+        return None
+    return parts[4] if len(parts[4]) == 12 and parts[4].isdigit() else None
 
 
 def get_cross_account_session(role_arn: str, session_name: str, external_id: str | None = None) -> boto3.Session:

@@ -1,16 +1,42 @@
-"""Stale inventory records: deleted only where this run proves them stale.
+"""Stale inventory records: a record is deleted only when this run proved its server gone.
 
-Spec points: LB-9 (legacy's filtered scan following ``LastEvaluatedKey``, its synced keys, one ``DeleteItem`` per
-record; its defects are what AD-2 replaces). Approvals: AD-2 (after every account was written, per processed account,
-only records of regions that account scanned successfully and whose key no account found this run; with several
-accounts one ``IN`` scan per 100 accounts).
+The rule (AD-2; ``docs/design-deviations.md`` says the same and why): after every account was written, a record may
+be deleted only when all four hold, and anything less keeps it:
+
+1. **Whose DRS holds it.** The record's ``sourceServerArn`` parses as a DRS source-server ARN,
+   ``arn:<partition>:drs:<region>:<account>:source-server/<id>``, which names the account and region whose DRS holds
+   the server, and the record's ``replicationRegion`` is that region. A record that does not say consistently where
+   its server lives proves nothing and is kept. (Not its ``sourceAccountId``: that is the server's origin, and the
+   servers of an origin account usually live in another account's DRS.)
+2. **Asked with that account's own credentials.** This run queried DRS in that region with credentials STS says
+   belong to that account: the Lambda's own (``GetCallerIdentity``) or an assumed role (``AssumedRoleUser.Arn``),
+   never what a target row claims. A row without ``roleArn`` is queried with the Lambda's own credentials (LB-4),
+   so it proves things about the Lambda's account, not its own; a ``roleArn`` of another account proves things
+   about that other account.
+3. **Answered completely.** Every page of that region's ``DescribeSourceServers`` succeeded and was well-formed
+   (a mapping with an ``items`` list). The region's status is legacy's and is no proof: ``NOT_INITIALIZED`` also
+   follows earlier pages that were discarded and any error whose text says "not initialized"; a malformed page reads
+   as ``ACTIVE``.
+4. **Reported by nobody.** No account reported a server with the record's ARN on any page this run (pages a later
+   failure discarded included). The ARN, not the whole key: it is the server's identity, while the key's
+   ``stagingAccountId`` depends on which account found it (LB-8's fallback), so a server found under another key
+   still exists.
+
+Which records are considered: those whose ``sourceAccountId`` is one of the target accounts read this run, skipped
+ones included (legacy considers the last row's account even when it was skipped; since the proof comes from the
+account that holds the server, a skipped origin account proves nothing either way). They are listed with legacy's
+scan (``sourceAccountId = :acct_id``, following ``LastEvaluatedKey``); several accounts share one ``IN`` scan per 100
+accounts. Nothing is scanned when no account was processed.
+
+Spec points: LB-9 (legacy's filtered scan, one ``DeleteItem`` per record; its defects are what AD-2 replaces).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lambda_shared.dynamodb_tables import get_source_server_inventory_table
@@ -22,6 +48,11 @@ logger = logging.getLogger(__name__)
 MAX_IN_OPERANDS = 100
 #: Attributes the cleanup reads of a record, when one scan selects several accounts.
 CLEANUP_PROJECTION = "sourceServerArn, stagingAccountId, sourceAccountId, replicationRegion, sourceServerID"
+#: A DRS source-server ARN: the region and account whose DRS holds the server.
+SOURCE_SERVER_ARN = re.compile(r"arn:[a-z0-9-]+:drs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):source-server/.+")
+
+#: (account, region) of a DRS.
+Place = tuple[str, str]
 
 
 def _cleanup_filter(account_ids: list[str]) -> dict[str, Any]:
@@ -52,36 +83,45 @@ def _records_of(account_ids: list[str], table: Any) -> Iterator[dict[str, Any]]:
             scan_kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def synced_keys(synced: AccountSync) -> set[tuple[str, str]]:
-    """The inventory keys of every server an account found this run, built as legacy builds them (LB-9).
+def holder_of(record: dict[str, Any]) -> Place | None:
+    """Rule 1: the (account, region) whose DRS holds a record's server, or ``None`` when the record does not say so
+    consistently (its ARN is no DRS source-server ARN, or its ``replicationRegion`` is another region)."""
+    arn = record.get("sourceServerArn")
+    match = SOURCE_SERVER_ARN.fullmatch(arn) if isinstance(arn, str) else None
+    if match is None or record.get("replicationRegion") != match["region"]:
+        return None
+    return match["account"], match["region"]
 
-    Servers whose item could not be built or written count too: their existing record is not stale.
-    """
+
+def proven_places(results: Iterable[AccountSync]) -> set[Place]:
+    """Rules 2 and 3: the DRS (account, region) pairs this run read completely with that account's own credentials."""
     return {
-        (found.server.get("arn", ""), found.server.get("stagingArea", {}).get("stagingAccountID", found.account_id))
-        for found in synced.servers
+        (result.identity, scan.region)
+        for result in results
+        if result.identity
+        for scan in result.scans
+        if scan.complete
     }
 
 
-def _is_stale(record: dict[str, Any], regions: dict[str, set[str]], keep: set[tuple[str, str]]) -> bool:
-    """Whether a record's region was scanned successfully for its account and its server was not found (AD-2)."""
-    region = record.get("replicationRegion")
-    scanned = regions.get(record.get("sourceAccountId"), set())
-    key = (record.get("sourceServerArn"), record.get("stagingAccountId"))
-    return isinstance(region, str) and region in scanned and key not in keep
+def reported_arns(results: Iterable[AccountSync]) -> set[str]:
+    """Rule 4: the ARN of every server any account reported this run, on any page."""
+    return {arn for result in results for scan in result.scans for arn in scan.reported_arns}
 
 
-def delete_stale_records(results: list[AccountSync]) -> int:
-    """Delete the processed accounts' records whose server was not found this run, in regions scanned successfully.
+def is_proven_stale(record: dict[str, Any], proven: set[Place], reported: set[str]) -> bool:
+    """Whether this run proved a record's server gone (all four rules of the module docstring)."""
+    holder = holder_of(record)
+    return holder is not None and holder in proven and record["sourceServerArn"] not in reported
 
-    AD-2: per processed account (never a skipped one), a record is deleted only when its ``replicationRegion`` was
-    scanned successfully (``ACTIVE`` or ``NOT_INITIALIZED``) for that account in this run and its key is not among
-    the keys of the servers found this run (by any account). The records are listed with legacy's filtered scan
-    (``sourceAccountId = :acct_id``, following ``LastEvaluatedKey``); with several accounts one scan selects them
-    all (``sourceAccountId IN (...)``), so the table is read once rather than once per account.
+
+def delete_stale_records(results: list[AccountSync], account_ids: list[str] | None = None) -> int:
+    """Delete the records this run proved stale (the rule of the module docstring); keep every other.
 
     Args:
         results: The processed accounts, in account order.
+        account_ids: The target accounts read this run (processed or skipped), whose records are considered;
+            ``None`` means the processed ones.
 
     Returns:
         How many records were deleted (delete failures are logged).
@@ -91,13 +131,13 @@ def delete_stale_records(results: list[AccountSync]) -> int:
     """
     if not results:
         return 0
-    keep: set[tuple[str, str]] = set().union(*(synced_keys(result) for result in results))
-    regions = {result.account_id: {scan.region for scan in result.scans if scan.succeeded} for result in results}
+    considered = list(dict.fromkeys(account_ids if account_ids is not None else [r.account_id for r in results]))
+    proven, reported = proven_places(results), reported_arns(results)
     table = get_source_server_inventory_table()
-    logger.info("Cleaning up stale records", extra={"accountIds": list(regions)})
+    logger.info("Cleaning up stale records", extra={"accountIds": considered, "provenRegions": sorted(proven)})
     deleted: Counter[str] = Counter()
-    for record in _records_of(list(regions), table):
-        if not _is_stale(record, regions, keep):
+    for record in _records_of(considered, table):
+        if not is_proven_stale(record, proven, reported):
             continue
         try:
             table.delete_item(

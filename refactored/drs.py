@@ -9,6 +9,7 @@ servers stay in completion order (why: ``docs/design-deviations.md`` section 7).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 from typing import Any
@@ -55,10 +56,18 @@ def _classify_exception(error: Exception) -> tuple[str, str]:
     return "ERROR", text[:500]
 
 
+def _page_items(page: Any) -> list[dict[str, Any]] | None:
+    """The servers of one ``DescribeSourceServers`` page, or ``None`` when the page is malformed (no ``items`` list:
+    botocore parses a cut-off body into an answer without it)."""
+    items = page.get("items") if isinstance(page, Mapping) else None
+    return items if isinstance(items, list) else None
+
+
 def query_drs_single_region(region: str, account_id: str, credentials: dict[str, Any] | None) -> RegionScan:
     """Page through ``DescribeSourceServers`` (no filters) in one region; never raises.
 
-    A failure on any page discards the earlier pages: a region is all or nothing.
+    A failure on any page discards the earlier pages: a region is all or nothing. A malformed page reads as a page
+    without servers, as legacy reads it (``ACTIVE``), but the scan is then not :attr:`RegionScan.complete`.
 
     Args:
         region: The region to query.
@@ -66,14 +75,22 @@ def query_drs_single_region(region: str, account_id: str, credentials: dict[str,
         credentials: STS credentials, or ``None`` for the Lambda's own.
 
     Returns:
-        ``ACTIVE`` with the servers, or the LB-5 status and message with no servers.
+        ``ACTIVE`` with the servers, or the LB-5 status and message with no servers; either way the ARNs every page
+        reported.
     """
+    reported: set[str] = set()
     try:
         client = create_drs_client(region, credentials)
         servers: list[dict[str, Any]] = []
+        complete = True
         for page in client.get_paginator("describe_source_servers").paginate():
+            items = _page_items(page)
+            complete = complete and items is not None
             servers.extend(page.get("items", []))
-        return RegionScan(region=region, status="ACTIVE", servers=servers)
+            reported.update(
+                server["arn"] for server in items or [] if isinstance(server, Mapping) and server.get("arn")
+            )
+        return RegionScan(region, "ACTIVE", servers, complete=complete, reported_arns=frozenset(reported))
     except ClientError as e:
         status, message = _classify_client_error(e)
     except Exception as e:
@@ -82,7 +99,7 @@ def query_drs_single_region(region: str, account_id: str, credentials: dict[str,
         "DRS query failed",
         extra={"accountId": account_id, "region": region, "status": status, "errorMessage": message},
     )
-    return RegionScan(region=region, status=status, error_message=message)
+    return RegionScan(region=region, status=status, error_message=message, reported_arns=frozenset(reported))
 
 
 def query_drs_all_regions(

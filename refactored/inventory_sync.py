@@ -34,7 +34,13 @@ from lambda_shared.cross_account import new_sts_client
 from lambda_shared.drs_regions import DRS_REGIONS
 from lambda_shared.dynamodb_tables import TableNotConfiguredError, get_source_server_inventory_table
 from lambda_shared.response_utils import response
-from refactored.accounts import RoleAssumptionError, collect_accounts_to_query, get_account_credentials
+from refactored.accounts import (
+    AccountCredentials,
+    RoleAssumptionError,
+    collect_accounts_to_query,
+    get_account_credentials,
+    resolve_account_credentials,
+)
 from refactored.cleanup import delete_stale_records
 from refactored.drs import query_drs_all_regions, query_drs_single_region
 from refactored.ec2 import enrich_with_ec2_metadata, query_ec2_instances
@@ -46,6 +52,7 @@ logger = logging.getLogger(__name__)
 SUCCESS_MESSAGE = "Source server inventory sync complete"
 
 __all__ = [
+    "AccountCredentials",
     "AccountSync",
     "DiscoveredServer",
     "RegionScan",
@@ -57,6 +64,7 @@ __all__ = [
     "query_drs_all_regions",
     "query_drs_single_region",
     "query_ec2_instances",
+    "resolve_account_credentials",
     "sync_account",
     "write_inventory_to_dynamodb",
 ]
@@ -73,13 +81,13 @@ def sync_account(account: dict[str, Any], active_regions: list[str], timestamp: 
     """
     sts_client = functools.cache(new_sts_client)
     try:
-        credentials = get_account_credentials(account, sts_client)
+        resolved = resolve_account_credentials(account, sts_client)
     except RoleAssumptionError:
         return None
-    servers, scans = query_drs_all_regions(account, credentials, active_regions, timestamp)
+    servers, scans = query_drs_all_regions(account, resolved.credentials, active_regions, timestamp)
     enriched = enrich_with_ec2_metadata(servers, sts_client)
     synced, errors = write_inventory_to_dynamodb(enriched, timestamp)
-    return AccountSync(account["accountId"], enriched, scans, synced, errors)
+    return AccountSync(account["accountId"], enriched, scans, synced, errors, resolved.identity)
 
 
 def handle_sync_source_server_inventory_refactored() -> dict[str, Any]:
@@ -103,7 +111,7 @@ def handle_sync_source_server_inventory_refactored() -> dict[str, Any]:
         return response(500, {"error": str(e)})
     logger.info("Active region filtering", extra={"regionsScanned": len(active_regions)})
     results = [r for r in (sync_account(a, active_regions, timestamp) for a in accounts) if r is not None]
-    stale_deleted = delete_stale_records(results)
+    stale_deleted = delete_stale_records(results, [account["accountId"] for account in accounts])
     body = {
         "message": SUCCESS_MESSAGE,
         "totalSynced": sum(result.synced for result in results),

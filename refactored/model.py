@@ -2,8 +2,9 @@
 
 Spec points: LB-5 (a region scan is all or nothing: ``ACTIVE`` with its servers, or a classified failure with none),
 LB-7 (the EC2 details of an account, one index shared by its servers), LB-8 (the server exactly as DRS returned it,
-never modified). Approvals: AD-2 (:attr:`RegionScan.succeeded`: which scans prove a region's inventory complete),
-AD-3 (:class:`AccountSync` counts persisted items and errors, which add up to the servers found).
+never modified). Approvals: AD-2 (:attr:`RegionScan.complete`, :attr:`RegionScan.reported_arns` and
+:attr:`AccountSync.identity`: what a scan proves, see :mod:`refactored.cleanup`), AD-3 (:class:`AccountSync` counts
+persisted items and errors, which add up to the servers found).
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-#: Region scan outcomes that prove the region's inventory is complete, so stale records there may go (AD-2).
-SUCCESSFUL_SCAN_STATUSES = frozenset({"ACTIVE", "NOT_INITIALIZED"})
 
 
 @dataclass(frozen=True)
@@ -25,22 +23,23 @@ class RegionScan:
         status: ``ACTIVE`` on success, else the LB-5 classification (``THROTTLED``, ``ERROR``...).
         servers: The source servers found (empty on failure: a region is all or nothing).
         error_message: Why the query failed; ``None`` on success.
+        complete: Every page of ``DescribeSourceServers`` was answered and well-formed (a mapping with an ``items``
+            list). Only such a scan proves which servers the region holds; the status is legacy's and proves nothing
+            (``NOT_INITIALIZED`` may follow earlier pages, and a malformed page reads as ``ACTIVE``).
+        reported_arns: The ARN of every server any page reported, pages a later failure discarded included.
     """
 
     region: str
     status: str
     servers: list[dict[str, Any]] = field(default_factory=list)
     error_message: str | None = None
+    complete: bool = False
+    reported_arns: frozenset[str] = frozenset()
 
     @property
     def server_count(self) -> int:
         """How many source servers the region returned (0 on failure)."""
         return len(self.servers)
-
-    @property
-    def succeeded(self) -> bool:
-        """Whether the scan proves the region's inventory complete (AD-2)."""
-        return self.status in SUCCESSFUL_SCAN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -82,6 +81,9 @@ class AccountSync:
         scans: Every region scan, in completion order.
         synced: Inventory items persisted.
         errors: Servers whose item could not be built or persisted.
+        identity: The account the credentials of its DRS queries belong to, as STS said (``GetCallerIdentity`` for
+            the Lambda's own credentials, ``AssumedRoleUser`` for an assumed role); ``None`` when STS did not say.
+            Its scans describe that account's DRS, whatever account the target row names.
     """
 
     account_id: str
@@ -89,3 +91,4 @@ class AccountSync:
     scans: list[RegionScan]
     synced: int
     errors: int
+    identity: str | None = None

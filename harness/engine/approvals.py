@@ -2,8 +2,10 @@
 
 An approval applies to a scenario when its ``when`` condition holds for the scenario and the baseline run; it
 approves a difference when, in addition, the candidate does what the approval promises (``requires``) and the
-difference's path matches one of its ``covers`` patterns (whose own ``requires`` hold). The file's header documents
-the format; :func:`applicable_approvals` is what the fuzzer uses to approve generated scenarios automatically.
+difference's path matches one of its ``covers`` patterns whose own ``requires`` hold for that difference. The checks
+both name are in :mod:`harness.engine.checks` (judged against world truth); the file's header documents the format.
+:func:`applicable_approvals` is what the fuzzer uses to approve generated scenarios automatically, with the same
+checks.
 """
 
 from __future__ import annotations
@@ -11,21 +13,22 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from harness.engine.checks import CHECKS, DIFFERENCE_CHECKS, Context, unset_variables
 from harness.engine.model import APPROVED, UNAPPROVED, ApprovalUse, Difference, Observation, jsonable
-from harness.engine.noise import written_values
-from harness.scenario.model import TABLES, Scenario
+from harness.engine.oracles import INVENTORY_WRITES, inventory_puts, records_before, truth
+from harness.scenario.approval_ids import DEFAULT_APPROVALS, ApprovalsFileError, approval_entries
+from harness.scenario.model import Scenario
 
-DEFAULT_APPROVALS = Path(__file__).resolve().parent.parent / "approvals.yaml"
-
-#: Region scan outcomes after which the refactor may delete stale records of that region (AD-2).
+#: Region scan outcomes that mean a scan failed, in runs without world truth (hand-made observations).
 SCANNED_STATES = ("ACTIVE", "NOT_INITIALIZED")
-INVENTORY_WRITES = ("BatchWriteItem", "PutItem")
+#: Notes kept per approval about differences a cover matched but its checks did not approve.
+MAX_COVER_NOTES = 5
+
+__all__ = ["CHECKS", "DIFFERENCE_CHECKS", "Approval", "ApprovalError", "Context", "Cover", "load_approvals"]
 
 
 class ApprovalError(ValueError):
@@ -69,16 +72,6 @@ class Approval:
         }
 
 
-@dataclass
-class Context:
-    """What conditions and checks look at: the scenario and the runs (candidate absent for ``when``)."""
-
-    scenario: Scenario
-    baseline: Observation | None
-    candidate: Observation | None = None
-    notes: list[str] = field(default_factory=list)
-
-
 def _compile(pattern: str) -> re.Pattern[str]:
     parts: list[str] = []
     depth = 0
@@ -114,12 +107,9 @@ def load_approvals(path: Path | str = DEFAULT_APPROVALS) -> dict[str, Approval]:
         ApprovalError: The file is missing or malformed (unknown predicate or check, missing field, duplicate id).
     """
     try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise ApprovalError(f"{path}: cannot read approvals: {error}") from error
-    entries = document.get("approvals") if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        raise ApprovalError(f"{path}: expected a top-level 'approvals' list")
+        entries = approval_entries(path)
+    except ApprovalsFileError as error:
+        raise ApprovalError(str(error)) from None
     approvals: dict[str, Approval] = {}
     for position, entry in enumerate(entries):
         approval = _approval_from(entry, f"{path}: approvals[{position}]")
@@ -159,14 +149,18 @@ def _cover(item: Any, where: str) -> Cover:
     if isinstance(item, str):
         return Cover(item)
     if isinstance(item, dict) and isinstance(item.get("path"), str):
-        return Cover(item["path"], tuple(_requirement(r, f"{where}.requires") for r in item.get("requires") or []))
+        requires = tuple(_requirement(r, f"{where}.requires", per_difference=True) for r in item.get("requires") or [])
+        return Cover(item["path"], requires)
     raise ApprovalError(f"{where}: a cover is a path pattern or {{path, requires}}")
 
 
-def _requirement(item: Any, where: str) -> dict[str, Any]:
+def _requirement(item: Any, where: str, per_difference: bool = False) -> dict[str, Any]:
     if isinstance(item, dict) and "check" in item:
-        if item["check"] not in CHECKS:
-            raise ApprovalError(f"{where}: unknown check {item['check']!r} (known: {', '.join(sorted(CHECKS))})")
+        known = {**CHECKS, **DIFFERENCE_CHECKS} if per_difference else CHECKS
+        if item["check"] not in known:
+            if item["check"] in DIFFERENCE_CHECKS:
+                raise ApprovalError(f"{where}: check {item['check']!r} judges one difference: use it in a cover")
+            raise ApprovalError(f"{where}: unknown check {item['check']!r} (known: {', '.join(sorted(known))})")
         return dict(item)
     if isinstance(item, dict) and isinstance(item.get("path"), str) and {"equals", "in", "contains"} & set(item):
         if item["path"].split(".", 1)[0] not in ("baseline", "candidate"):
@@ -202,7 +196,7 @@ _ZERO_ACCOUNTS_CRASH = ("UnboundLocalError", "acct_id")
 def _no_target_accounts(ctx: Context) -> bool:
     """No target account was read: none seeded, or the baseline crashed the way zero accounts make it crash (an
     account scan answered with no items, e.g. a malformed body)."""
-    if _unset_variables(ctx.scenario):
+    if unset_variables(ctx.scenario):
         return False
     crash = ctx.baseline.exception if ctx.baseline else None
     read_none = (
@@ -211,20 +205,8 @@ def _no_target_accounts(ctx: Context) -> bool:
     return not ctx.scenario.accounts or read_none
 
 
-#: Table variables the sync cannot run without; DRS_REGION_STATUS_TABLE is optional (legacy falls back to 28 regions).
-REQUIRED_TABLE_VARIABLES = tuple(variable for variable, _ in TABLES.values() if variable != "DRS_REGION_STATUS_TABLE")
-
-
-def _unset_variables(scenario: Scenario) -> list[str]:
-    return [
-        variable
-        for variable in REQUIRED_TABLE_VARIABLES
-        if variable in scenario.environment and not scenario.environment[variable]
-    ]
-
-
 def _table_variable_unset(ctx: Context) -> bool:
-    return bool(_unset_variables(ctx.scenario))
+    return bool(unset_variables(ctx.scenario))
 
 
 def _inventory_write_failed(ctx: Context) -> bool:
@@ -247,8 +229,12 @@ def _inventory_write_failed(ctx: Context) -> bool:
 
 
 def _region_scan_failed(ctx: Context) -> bool:
+    """The world did not list some DRS the baseline asked completely (an error, a cut-off page...)."""
     if ctx.baseline is None:
         return False
+    answers = truth(ctx.baseline).get("drsAnswers")
+    if answers is not None:
+        return not all(answer["complete"] for answer in answers)
     if any(call["service"] == "drs" for call in ctx.baseline.failed_calls):
         return True
     return any(
@@ -266,22 +252,15 @@ def _account_skipped(ctx: Context) -> bool:
 
 
 def _stale_records(ctx: Context) -> bool:
-    if not ctx.scenario.inventory:
-        return False
-    written = _inventory_keys_written(ctx.baseline) if ctx.baseline else set()
-    return any(
-        (record.get("sourceServerArn"), record.get("stagingAccountId")) not in written
-        for record in ctx.scenario.inventory
-    )
-
-
-def _inventory_keys_written(observation: Observation) -> set[tuple[Any, Any]]:
-    keys = set()
-    for call in observation.mutating_calls:
-        item = (call["params"].get("PutRequest") or {}).get("Item") or call["params"].get("Item")
-        if call["table"] == "inventory" and item:
-            keys.add((item.get("sourceServerArn"), item.get("stagingAccountId")))
-    return keys
+    """Some record that existed before the run (the world's, else the scenario's) is one the baseline did not write
+    again."""
+    world = truth(ctx.baseline)
+    if "inventoryBefore" in world:
+        before = set(records_before(world))
+    else:
+        before = {(record.get("sourceServerArn"), record.get("stagingAccountId")) for record in ctx.scenario.inventory}
+    puts = inventory_puts(ctx.baseline) if ctx.baseline is not None else []
+    return bool(before - {(item.get("sourceServerArn"), item.get("stagingAccountId")) for item in puts})
 
 
 def _multiple_accounts(ctx: Context) -> bool:
@@ -339,162 +318,16 @@ def _path_requirement(requirement: dict[str, Any], ctx: Context) -> bool:
     return found and isinstance(value, str) and str(requirement["contains"]) in value
 
 
-def _no_writes(ctx: Context) -> bool:
-    candidate = ctx.candidate
-    return candidate is not None and not candidate.mutating_calls and not candidate.region_status_writes
-
-
-def _replaced_inventory_writes(observation: Observation) -> int:
-    """Inventory writes of a run that landed and were then replaced by a different item of the same run.
-
-    Two servers can share an inventory key (the same ARN and staging account, found by two accounts): both writes
-    are real and synced, but the table keeps one item. A resent copy of the same item (unprocessed, retried) is one
-    write, not two.
-    """
-    written = written_values(observation)
-    return sum(len(items) - 1 for (table, _), items in written.items() if table == "inventory")
-
-
-def _synced_equals_persisted(ctx: Context) -> bool:
-    """The candidate's ``totalSynced`` equals the inventory writes it landed in this run: the items of this run in
-    the table plus the writes a later write of the run replaced."""
-    candidate = ctx.candidate
-    if candidate is not None and candidate.exception is not None and not _raised_from_inventory_write(candidate):
-        return True  # it raised from a later step (legacy raises there too): there are no counts to check
-    body = (candidate.response or {}).get("body") if candidate and isinstance(candidate.response, dict) else None
-    if not isinstance(body, dict) or "totalSynced" not in body:
-        ctx.notes.append("candidate returned no totalSynced")
-        return False
-    persisted = sum(
-        1 for item in candidate.tables.get("inventory", {}).values() if item.get("lastUpdated") == body.get("timestamp")
-    )
-    replaced = _replaced_inventory_writes(candidate)
-    if body["totalSynced"] != persisted + replaced:
-        also = f" (and {replaced} write(s) replaced by a later write of the run)" if replaced else ""
-        ctx.notes.append(f"candidate reports totalSynced={body['totalSynced']} but persisted {persisted} item(s){also}")
-        return False
-    return True
-
-
-def _error_names_unset_variable(ctx: Context) -> bool:
-    candidate = ctx.candidate
-    body = candidate.response.get("body") if candidate and isinstance(candidate.response, dict) else None
-    text = str(body.get("error", "")) + str(body.get("message", "")) if isinstance(body, dict) else str(body)
-    missing = [variable for variable in _unset_variables(ctx.scenario) if variable not in text]
-    if missing:
-        ctx.notes.append(f"candidate's error does not name {', '.join(missing)}")
-    return not missing
-
-
-def _scanned_regions(observation: Observation) -> set[tuple[Any, Any]]:
-    """(account, region) pairs a run scanned successfully: its region-status rows say so; without a region-status
-    table nothing records the scans, so they are read off its DRS calls (every page answered)."""
-    if observation.region_status_writes:
-        return {
-            (write["item"].get("accountId"), write["item"].get("region"))
-            for write in observation.region_status_writes
-            if write["via"] == "BatchWriteItem" and write["item"].get("status") in SCANNED_STATES
-        }
-    failed = {
-        (call["account"], call["region"])
-        for call in observation.failed_calls
-        if call["service"] == "drs" and call["attempts"][-1] != "ok"
-    }
-    asked = {
-        (read["account"], read["region"])
-        for read in observation.reads
-        if read["service"] == "drs" and read["operation"] == "DescribeSourceServers"
-    }
-    return asked - failed
-
-
-def _deletes_only_scanned_regions(ctx: Context) -> bool:
-    """Every record the candidate deleted was seeded, and its account scanned its region successfully."""
-    candidate = ctx.candidate
-    if candidate is None:
-        return False
-    scanned = _scanned_regions(candidate)
-    seeded = {(r.get("sourceServerArn"), r.get("stagingAccountId")): r for r in ctx.scenario.inventory}
-    for key in _inventory_keys_deleted(candidate):
-        record = seeded.get(key)
-        if record is None:
-            ctx.notes.append(f"candidate deleted {key}, which was not a pre-existing record")
-            return False
-        if (record.get("sourceAccountId"), record.get("replicationRegion")) not in scanned:
-            ctx.notes.append(
-                f"candidate deleted {key} of account {record.get('sourceAccountId')} region "
-                f"{record.get('replicationRegion')}, which it did not scan successfully"
-            )
-            return False
-    return True
-
-
-def _inventory_keys_deleted(observation: Observation) -> list[tuple[Any, Any]]:
-    keys = []
-    for call in observation.mutating_calls:
-        key = call["params"].get("Key") or (call["params"].get("DeleteRequest") or {}).get("Key")
-        if call["table"] == "inventory" and key and call["operation"] in ("DeleteItem", "BatchWriteItem"):
-            keys.append((key.get("sourceServerArn"), key.get("stagingAccountId")))
-    return keys
-
-
-def _last_failed_call(observation: Observation | None) -> dict[str, Any] | None:
-    """The last call of a run whose final attempt failed (what a raising handler most likely raised from)."""
-    failed = [call for call in (observation.failed_calls if observation else []) if call["attempts"][-1] != "ok"]
-    return failed[-1] if failed else None
-
-
-def _raised_from_inventory_write(observation: Observation | None) -> bool:
-    """Whether a run raised out of an inventory ``BatchWriteItem`` (its message names it, or - for connection,
-    timeout and credential errors, whose messages do not - its last failed call was one)."""
-    if observation is None or observation.exception is None:
-        return False
-    if "BatchWriteItem" in observation.exception["message"]:
-        return True
-    last = _last_failed_call(observation)
-    return last is not None and last["operation"] == "BatchWriteItem" and last.get("table") == "inventory"
-
-
-def _baseline_raised_from_inventory_write(ctx: Context) -> bool:
-    return _raised_from_inventory_write(ctx.baseline)
-
-
-def _no_write_failure_escapes(ctx: Context) -> bool:
-    """The candidate lets no inventory write failure escape (it may still raise from a later step, e.g. a failing
-    cleanup scan, as legacy raises there)."""
-    if ctx.candidate is None or _raised_from_inventory_write(ctx.candidate):
-        ctx.notes.append("candidate let an inventory write failure escape")
-        return False
-    return True
-
-
-def _raises_only_as_baseline(ctx: Context) -> bool:
-    """The candidate raises nothing, or exactly what the baseline raised (an approval must not add a crash)."""
-    candidate = ctx.candidate
-    if candidate is None:
-        return False
-    if candidate.exception is None or (ctx.baseline is not None and candidate.exception == ctx.baseline.exception):
-        return True
-    ctx.notes.append(f"candidate raised {candidate.exception['type']} where the baseline did not raise the same")
-    return False
-
-
-CHECKS: dict[str, Callable[[Context], bool]] = {
-    "no_writes": _no_writes,
-    "raises_only_as_baseline": _raises_only_as_baseline,
-    "baseline_raised_from_inventory_write": _baseline_raised_from_inventory_write,
-    "no_write_failure_escapes": _no_write_failure_escapes,
-    "synced_equals_persisted": _synced_equals_persisted,
-    "error_names_unset_variable": _error_names_unset_variable,
-    "deletes_only_scanned_regions": _deletes_only_scanned_regions,
-}
-
-
-def requirements_hold(requirements: Iterable[dict[str, Any]], ctx: Context) -> bool:
-    """Whether every requirement holds; failed ones are explained in ``ctx.notes``."""
+def requirements_hold(
+    requirements: Iterable[dict[str, Any]], ctx: Context, difference: Difference | None = None
+) -> bool:
+    """Whether every requirement holds (for ``difference``, when the requirements are a cover's); failed ones are
+    explained in ``ctx.notes``."""
     ok = True
     for requirement in requirements:
-        if "check" in requirement:
+        if "check" in requirement and requirement["check"] in DIFFERENCE_CHECKS:
+            holds = difference is not None and DIFFERENCE_CHECKS[requirement["check"]](ctx, difference)
+        elif "check" in requirement:
             holds = CHECKS[requirement["check"]](ctx)
         else:
             holds = _path_requirement(requirement, ctx)
@@ -586,18 +419,33 @@ def _apply_one(
     candidate_ok = applicable and requirements_hold(approval.requires, ctx)
     use = ApprovalUse(id=approval.id, referenced=referenced, applicable=applicable, candidate_ok=candidate_ok)
     if candidate_ok:
+        refused: list[str] = []
         for difference in differences:
-            if difference.status == UNAPPROVED and _covers(approval, difference.path, ctx):
+            if difference.status == UNAPPROVED and _covers(approval, difference, ctx, refused):
                 difference.status, difference.approval = APPROVED, approval.id
                 use.covered += 1
+        ctx.notes.extend(refused[:MAX_COVER_NOTES])
+        if len(refused) > MAX_COVER_NOTES:
+            ctx.notes.append(f"... and {len(refused) - MAX_COVER_NOTES} more difference(s) its checks did not approve")
         if not use.covered:
             ctx.notes.append("no difference in this scenario matches what it covers")
     use.notes = list(dict.fromkeys(ctx.notes))
     return use
 
 
-def _covers(approval: Approval, path: str, ctx: Context) -> bool:
-    return any(
-        cover.matches(path) and requirements_hold(cover.requires, Context(ctx.scenario, ctx.baseline, ctx.candidate))
-        for cover in approval.covers
-    )
+def _covers(approval: Approval, difference: Difference, ctx: Context, refused: list[str]) -> bool:
+    """Whether a cover matches the difference's path and its requirements hold for it. When a cover matched and its
+    plain requirements held but its difference checks refused, their reasons go to ``refused``."""
+    reasons: list[str] = []
+    for cover in approval.covers:
+        if not cover.matches(difference.path):
+            continue
+        local = Context(ctx.scenario, ctx.baseline, ctx.candidate)
+        plain = [r for r in cover.requires if r.get("check") not in DIFFERENCE_CHECKS]
+        if not requirements_hold(plain, local):
+            continue
+        if requirements_hold([r for r in cover.requires if r.get("check") in DIFFERENCE_CHECKS], local, difference):
+            return True
+        reasons.extend(local.notes)
+    refused.extend(reasons)
+    return False

@@ -8,6 +8,18 @@
 ``legacy`` and artifacts stand for production. Approvals explain how the refactor deliberately differs from
 production, so between two versions of production (:func:`approvals_apply` false: an artifact against ``legacy``,
 ``legacy`` against itself) none applies and every difference counts.
+
+Each implementation is a sync function (no arguments) and a **Lambda entry point** ``(event, context)`` that reaches
+it, used by scenarios with ``entry.via: lambda_handler`` (:func:`resolve_entry`):
+
+* ``refactored``: ``refactored.routing.lambda_handler``, the refactor's real entry point, so the operation dispatch and
+  the ``USE_REFACTORED_INVENTORY_SYNC`` flag it reads are judged by the gate.
+* a handler carrying a ``lambda_entry`` attribute (a candidate built for the purpose, e.g. a routing mutant): that.
+* anything else, legacy and artifacts included: :func:`production_entry`, the entry point production runs today.
+  Legacy has no ``lambda_handler`` of its own: production's Lambda routes the ``sync_source_server_inventory``
+  operation to the legacy function and ignores the flag, which does not exist yet. That is the baseline an entry
+  scenario is judged against, so the flag's values and the entry point are compared with what production answers
+  today.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ from harness.engine.artifact import (
     trial_import,
 )
 from harness.engine.isolation import ChildFailure, run_in_child
+from harness.scenario.model import SYNC_OPERATION
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +48,11 @@ SHORT_NAMES = {
 }
 #: Accepted forms, for messages and ``--help``.
 FORMS = "'legacy', 'refactored', 'package.module:function' or 'artifact:PATH:MODULE:FUNCTION'"
+#: Implementations whose package has a Lambda entry point of its own.
+ENTRY_POINTS = {SHORT_NAMES["refactored"]: "refactored.routing:lambda_handler"}
 
 Handler = Callable[[], Any]
+Entry = Callable[[Any, Any], Any]
 
 #: Artifact handlers already checked in this process (forked workers inherit them, so only the parent checks).
 _artifacts: dict[str, ArtifactHandler] = {}
@@ -59,6 +75,34 @@ def is_production(spec: str) -> bool:
 def approvals_apply(baseline: str, candidate: str) -> bool:
     """Whether approved divergences may excuse differences between these two: not between two versions of production."""
     return not (is_production(baseline) and is_production(candidate))
+
+
+def production_entry(handler: Handler) -> Entry:
+    """Production's Lambda entry point today, routing the sync operation to ``handler`` (the flag does not exist).
+
+    Scenario validation only admits events naming the sync operation: production's answer to any other operation
+    belongs to other handlers and has no baseline here.
+    """
+
+    def lambda_handler(event: Any, context: Any) -> Any:  # noqa: ARG001 - the Lambda signature
+        operation = event.get("operation") if isinstance(event, dict) else None
+        if operation != SYNC_OPERATION:
+            raise ImplementationError(f"production's entry point routes only {SYNC_OPERATION!r} to the sync")
+        return handler()
+
+    return lambda_handler
+
+
+def resolve_entry(spec: str, handler: Handler) -> Entry:
+    """The Lambda entry point that reaches an implementation (see the module docstring for the three cases)."""
+    own = getattr(handler, "lambda_entry", None)
+    if callable(own):
+        return own
+    target = ENTRY_POINTS.get(qualified_name(spec))
+    if target is None:
+        return production_entry(handler)
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 def resolve(spec: str) -> Handler:

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from harness.commandline import DEFAULT_TIMEOUT_S
+from harness.interruption import on_interrupt
 from harness.world.sandbox import sandbox
 
 logger = logging.getLogger(__name__)
@@ -141,13 +142,19 @@ def run_in_child(work: Callable[[], T], timeout_s: float) -> T:
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)  # also done by the child: whichever runs first, the group exists before any kill
     try:
-        return _outcome(pid, result_read, output_read, timeout_s)
+        with on_interrupt(lambda: _end(pid)):  # a signal ends the child (and its group) before the harness exits
+            return _outcome(pid, result_read, output_read, timeout_s)
     finally:
-        if pid in _children:
-            _kill(pid)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-            _children.discard(pid)
+        _end(pid)
+
+
+def _end(pid: int) -> None:
+    """Kill and reap a child that is still running (nothing when it was already reaped)."""
+    if pid in _children:
+        _kill(pid)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        _children.discard(pid)
 
 
 # -- the parent's side -----------------------------------------------------------------------------------------------

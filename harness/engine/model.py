@@ -8,6 +8,9 @@ built from it, and so are the HTML/Markdown/JUnit reports). The shapes, from the
 * ``response``: the handler's return value, ``{"statusCode", "headers", "body"}`` with ``body`` parsed as JSON
   (kept as a string when it is not JSON), or ``None`` when the handler raised;
 * ``exception``: ``{"type", "message"}`` of what the handler raised, or ``None``;
+* ``earlierInvocations``: in a world invoked several times (``invocations: N``), the ``response`` and ``exception``
+  of every invocation but the last (``response``/``exception`` are the last one's), keyed by number from 1: paths read
+  ``earlierInvocations[1].response.body.regionsScanned``; empty for one invocation;
 * ``tables``: logical table -> item key label -> item, DynamoDB types preserved (``Decimal``, sets, bytes);
 * ``region_status_writes``: every write to the region-status table (each ``PutItem`` -- the ``update_region_status``
   calls -- and each ``PutRequest`` of a ``BatchWriteItem``), a multiset of ``{"via", "account", "region", "item"}``;
@@ -18,7 +21,13 @@ built from it, and so are the HTML/Markdown/JUnit reports). The shapes, from the
   but never gates.
 
 Informational sections (shown, never compared): ``output`` (``print`` lines and log records), ``wall_time_ms``,
-``failed_calls`` (calls with a non-``ok`` attempt: faults, retries) and ``read_count``.
+``failed_calls`` (calls with a non-``ok`` attempt: faults, retries) and ``read_count``. In a world invoked several
+times, every call entry of a later invocation carries ``"invocation": n`` (the first invocation's entries look
+exactly like a single run's).
+
+``world_truth`` is neither compared nor shown: what the world knows about the run independently of the code under
+test (its servers, which DRS listings it answered completely, the inventory before the run...;
+:mod:`harness.world.truth`). The approvals' oracles judge outcomes by it.
 
 ``Difference`` -- one difference between the baseline and the candidate (or between the two baseline runs, for
 noise), with a readable ``path`` such as ``response.body.totalSynced`` or
@@ -60,7 +69,7 @@ GO = "GO"
 NO_GO = "NO-GO"
 
 #: Gating sections of an observation, in report order (camelCase as in paths and JSON).
-SECTIONS = ("response", "exception", "tables", "regionStatusWrites", "mutatingCalls", "reads")
+SECTIONS = ("response", "exception", "earlierInvocations", "tables", "regionStatusWrites", "mutatingCalls", "reads")
 
 
 @dataclass(frozen=True)
@@ -145,8 +154,9 @@ class Observation:
     Attributes:
         implementation: ``package.module:function`` that ran.
         variant: The world variant (0 primary, 1 secondary baseline).
-        response: The handler's return value (body parsed), or ``None`` when it raised.
-        exception: ``{"type", "message"}`` of the exception the handler raised, or ``None``.
+        response: The handler's return value (body parsed), or ``None`` when it raised (the last invocation's).
+        exception: ``{"type", "message"}`` of the exception the handler raised, or ``None`` (the last invocation's).
+        earlier_invocations: ``{"1": {"response", "exception"}, ...}`` of every invocation before the last.
         tables: Logical table -> item key label -> item, types preserved.
         region_status_writes: Multiset of writes to the region-status table.
         mutating_calls: Multiset of the other mutating calls (batch writes split per request).
@@ -155,12 +165,15 @@ class Observation:
         wall_time_ms: Real time the handler took.
         failed_calls: Calls with at least one attempt that was not ``ok`` (faults, retries).
         harness_error: Set when the harness itself failed around this run (the observation is then incomplete).
+        world_truth: What the world knows about the run (:func:`harness.world.truth.world_truth`); empty when the
+            observation was not made in a world (tests building observations by hand).
     """
 
     implementation: str
     variant: int = 0
     response: Any = None
     exception: dict[str, str] | None = None
+    earlier_invocations: dict[str, dict[str, Any]] = field(default_factory=dict)
     tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     region_status_writes: list[dict[str, Any]] = field(default_factory=list)
     mutating_calls: list[dict[str, Any]] = field(default_factory=list)
@@ -169,6 +182,7 @@ class Observation:
     wall_time_ms: float = 0.0
     failed_calls: list[dict[str, Any]] = field(default_factory=list)
     harness_error: str | None = None
+    world_truth: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Observation(implementation={self.implementation!r}, variant={self.variant})"
@@ -177,7 +191,11 @@ class Observation:
         """The gating section ``name`` (one of :data:`SECTIONS`) as compared; reads without their counts."""
         if name == "reads":
             return [{k: v for k, v in entry.items() if k != "count"} for entry in self.reads]
-        attribute = {"regionStatusWrites": "region_status_writes", "mutatingCalls": "mutating_calls"}.get(name, name)
+        attribute = {
+            "regionStatusWrites": "region_status_writes",
+            "mutatingCalls": "mutating_calls",
+            "earlierInvocations": "earlier_invocations",
+        }.get(name, name)
         return getattr(self, attribute)
 
     @property
@@ -192,6 +210,7 @@ class Observation:
             "variant": self.variant,
             "response": jsonable(self.response),
             "exception": self.exception,
+            "earlierInvocations": jsonable(self.earlier_invocations),
             "wallTimeMs": round(self.wall_time_ms, 1),
             "tableItems": {name: len(items) for name, items in self.tables.items()},
             "regionStatusWrites": len(self.region_status_writes),

@@ -10,15 +10,23 @@ it lies (:func:`split_noise`):
 
 1. *Outside the tables* (the response, a region-status write, a mutating call...): excused when the baseline runs
    differ at the same place (its ``anchor``: the element or field it lies in).
-2. *In a table item*: excused when the baseline runs differ somewhere in the same table **and** the candidate's final
-   item at that key is an outcome the baseline can produce: the final item some baseline run left there, or an item
-   some baseline run wrote there and that landed (:func:`written_values`). This is the last-writer race of legacy's
-   region-status batch against ``update_region_status`` (LB-6): which write wins is timing, so any winner the
-   baseline itself produces is allowed. The same item differing between baseline runs is not enough on its own: a
-   value no baseline run could leave there is kept.
+2. *In a table item*: excused only when the item is **contested** and the candidate's table is a state some
+   baseline ordering can produce. An item is contested when the baseline runs landed more than one distinct value
+   at its key (:func:`written_values`) *and* their final tables disagree somewhere in that table: a key two
+   baseline runs could really leave differently. Two conditions then hold, or the difference is kept:
+
+   a. *Per key*: the candidate's final item is one some baseline run left there or wrote there and that landed.
+   b. *Jointly*: over all contested items of the table, the candidate's winners - the writes whose values its final
+      table holds, each known by its **kind** (how it was written: ``BatchWriteItem`` or ``PutItem``, and for which
+      ``accountId``) - have the same kinds, as many of each, as the winners of one baseline run.
+
+   This is the last-writer race of legacy's region-status batch against ``update_region_status`` (LB-6): each
+   region gets a batched row and a put, and which survives is timing, but how many of each survive is not (one put
+   per full 25-row flush window). Any region may be the one whose put survives; a candidate whose puts survive
+   everywhere, or whose surviving row is another account's, is kept.
 
 Every other difference is kept. The writes themselves are always compared exactly (``regionStatusWrites``,
-``mutatingCalls``, rule 1 applies to them only where the baseline runs' writes differ), so nothing a run *writes* is
+``mutatingCalls``; rule 1 applies to them only where the baseline runs' writes differ), so nothing a run *writes* is
 excused by rule 2, only which write ends up in the table.
 
 Two runs may not show a race that exists. So when a kept table difference lies on an item the primary baseline wrote
@@ -74,16 +82,12 @@ def split_noise(
         The differences that still count, and those excused.
     """
     noisy_places = {difference.anchor for difference in noise}
-    noisy_tables = _tables_of(noise)
-    landed = _landed_by_any(baselines)
+    race = _Race(baselines, _tables_of(noise))
     kept: list[Difference] = []
     excused: list[Difference] = []
     for difference in differences:
         item = item_of(difference)
-        if item is None:
-            is_noise = difference.anchor in noisy_places  # rule 1
-        else:
-            is_noise = item[0] in noisy_tables and _baseline_outcome(item, landed, baselines, candidate)  # rule 2
+        is_noise = difference.anchor in noisy_places if item is None else race.excuses(item, candidate)  # rule 1 / 2
         (excused if is_noise else kept).append(difference)
     return kept, excused
 
@@ -93,22 +97,66 @@ def _tables_of(noise: list[Difference]) -> set[str]:
     return {item[0] for item in map(item_of, noise) if item}
 
 
-def _landed_by_any(baselines: list[Observation]) -> dict[Item, set[str]]:
-    """Item -> canonical forms of every item some baseline run wrote there and that landed."""
-    landed: dict[Item, set[str]] = {}
-    for baseline in baselines:
-        for item, values in written_values(baseline).items():
-            landed.setdefault(item, set()).update(values)
-    return landed
+#: How a landed write was made: (operation, ``accountId`` of its item); ``("before", None)`` for a value no run wrote.
+Kind = tuple[str, Any]
+_UNWRITTEN: Kind = ("before", None)
 
 
-def _baseline_outcome(
-    item: Item, landed: dict[Item, set[str]], baselines: list[Observation], candidate: Observation
-) -> bool:
-    """Whether the candidate's final item is one a baseline run left there or wrote there (rule 2)."""
-    table, key = item
-    outcomes = landed.get(item, set()) | {_final(baseline, table, key) for baseline in baselines}
-    return _final(candidate, table, key) in outcomes
+class _Race:
+    """Rule 2 over a set of baseline runs: the contested items, and the table states the baseline can produce."""
+
+    def __init__(self, baselines: list[Observation], noisy_tables: set[str]) -> None:
+        self.baselines = baselines
+        self.kinds: dict[Item, dict[str, Kind]] = {}
+        for baseline in baselines:
+            for item, values in _landed_kinds(baseline).items():
+                self.kinds.setdefault(item, {}).update(values)
+        self.contested = {item for item, values in self.kinds.items() if item[0] in noisy_tables and len(values) > 1}
+        self._signatures: dict[str, list[Counter[Kind]]] = {}
+
+    def excuses(self, item: Item, candidate: Observation) -> bool:
+        """Whether a candidate difference at ``item`` is a state the baseline can produce (rule 2a and 2b)."""
+        if item not in self.contested:
+            return False
+        table, key = item
+        outcomes = set(self.kinds[item]) | {_final(baseline, table, key) for baseline in self.baselines}
+        if _final(candidate, table, key) not in outcomes:
+            return False
+        return self._signature(candidate, table) in self._baseline_signatures(table)
+
+    def _baseline_signatures(self, table: str) -> list[Counter[Kind]]:
+        if table not in self._signatures:
+            self._signatures[table] = [self._signature(baseline, table) for baseline in self.baselines]
+        return self._signatures[table]
+
+    def _signature(self, observation: Observation, table: str) -> Counter[Kind]:
+        """The kinds of the winners of ``observation``'s contested items of ``table`` (rule 2b)."""
+        return Counter(
+            self.kinds[item].get(_final(observation, *item), _UNWRITTEN) for item in self.contested if item[0] == table
+        )
+
+
+def _landed_kinds(observation: Observation) -> dict[Item, dict[str, Kind]]:
+    """Item -> canonical value -> kind, for every value a run wrote there and that landed."""
+    landed = written_values(observation)
+    kinds: dict[Item, dict[str, Kind]] = {}
+    for (table, key, value), kind in _attempted_kinds(observation):
+        if value in landed.get((table, key), set()):
+            kinds.setdefault((table, key), {})[value] = kind
+    return kinds
+
+
+def _attempted_kinds(observation: Observation) -> list[tuple[Put, Kind]]:
+    """Every item a run sent to a table, with the kind of write that carried it."""
+    found = [
+        (_put("regionStatus", write["item"]), (write["via"], write["item"].get("accountId")))
+        for write in observation.region_status_writes
+    ]
+    for call in observation.mutating_calls:
+        item = (call["params"].get("PutRequest") or {}).get("Item") or call["params"].get("Item")
+        if item and call.get("table"):
+            found.append((_put(call["table"], item), (call["operation"], item.get("accountId"))))
+    return found
 
 
 def _final(observation: Observation, table: str, key: str) -> str:

@@ -37,6 +37,7 @@ from harness.engine.model import (
 )
 from harness.engine.noise import baseline_noise, needs_probe, split_noise
 from harness.engine.observe import Implementation, named_implementation, observe, resolve_implementation
+from harness.interruption import child_signals, raise_if_interrupted
 from harness.scenario.model import Scenario
 
 logger = logging.getLogger(__name__)
@@ -277,14 +278,18 @@ def _outcomes(
     """(index, result) per scenario, in completion order; in this process or in ``jobs`` forked workers.
 
     Workers only build worlds and judge: with containment, every run of the code under test is a child of a worker,
-    so nothing a candidate does can break the pool.
+    so nothing a candidate does can break the pool. Workers leave SIGINT and SIGTERM to this process, which ends them
+    (:mod:`harness.interruption`).
     """
     if jobs <= 1 or len(scenarios) <= 1:
         for index, scenario in enumerate(scenarios):
-            yield index, run_scenario(scenario, baseline, candidate, approvals, containment=containment)
+            outcome = run_scenario(scenario, baseline, candidate, approvals, containment=containment)
+            raise_if_interrupted()  # the code under test may have swallowed the first raise
+            yield index, outcome
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(scenarios)), mp_context=context) as pool:
+    workers = min(jobs, len(scenarios))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=child_signals) as pool:
         futures = {
             pool.submit(_run_in_worker, scenario, baseline, candidate, approvals, containment): index
             for index, scenario in enumerate(scenarios)

@@ -99,11 +99,10 @@ def _progress(record: Any, examples: int, shrink_budget: int) -> None:
     else:
         where = f"[{record.number}/{examples}]"
     approved = f" ({', '.join(record.approvals)})" if record.approvals else ""
-    sys.stderr.write(f"{where} {record.status}{approved} ({record.duration_s:.1f}s): {record.summary}\n")
+    write_line(sys.stderr, f"{where} {record.status}{approved} ({record.duration_s:.1f}s): {record.summary}")
     if record.phase != "shrink":
         for difference in record.result.unapproved[:3]:
-            sys.stderr.write(f"    {difference.describe()}\n")
-    sys.stderr.flush()
+            write_line(sys.stderr, f"    {difference.describe()}")
 
 
 def _summary(report: Any) -> None:

@@ -193,9 +193,13 @@ def world_features(doc: dict[str, Any]) -> list[str]:
     features += ["account-without-role-arn" for a in accounts if not a.get("roleArn")]
     tables = doc.get("tables", {})
     features += ["stale-records"] if tables.get("inventory") else []
+    features += ["primed-inventory"] if tables.get("primeInventory") else []
     features += ["all-regions-scan"] if not active_regions(tables) else []
     features += ["table-variable-unset"] if doc.get("environment") else []
     features += ["no-target-accounts"] if not accounts else []
+    features += ["role-requiring-external-id" for a in accounts if "role" in a]
+    features += ["origin-role-requiring-external-id"] if doc.get("roles") else []
+    features += [f"scan-pages:{table}" for table in doc.get("dynamodbPageSize", {})]
     items = [item.get("drs", {}) for group in doc.get("servers", []) for item in group.get("items", [])]
     features += ["cross-origin-server" for drs in items if drs.get("sourceCloudProperties")]
     features += ["odd-server-shape" for drs in items if drs.get("sourceProperties") or "stagingArea" in drs]

@@ -14,10 +14,12 @@ code under test, so two runs in one process cannot see each other.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import importlib
 import io
 import logging
 import os
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -28,22 +30,35 @@ from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.moto_api._internal import mock_random
+from moto.sts.models import sts_backends
 
-from harness.scenario.model import OTHER_TABLE_VARIABLES, TABLES, Fault, Scenario, scenario_from_dict
+from harness.redaction import remember_real_credentials
+from harness.scenario.model import (
+    FEATURE_FLAG_VARIABLE,
+    OTHER_TABLE_VARIABLES,
+    TABLES,
+    VIA_LAMBDA_HANDLER,
+    Fault,
+    Scenario,
+    scenario_from_dict,
+)
 from harness.world.aws import wire
 from harness.world.aws.attributes import deserialise_attributes
 from harness.world.aws.calls import AwsCall
 from harness.world.aws.drs_fake import DrsFake
 from harness.world.aws.faults import FaultPlan, LatencyModel
+from harness.world.aws.rules import WorldRules
 from harness.world.ec2_builder import Ec2Builder
 from harness.world.sandbox import Refusals, sandbox
+from harness.world.scan_order import use_dynamodb_scan_order
 from harness.world.servers import build_servers
+from harness.world.truth import primed_records, world_truth
 
 logger = logging.getLogger(__name__)
 
 #: Environment variables that could carry real credentials or redirect botocore; cleared inside a world.
 _CLEARED_PREFIXES = ("AWS_", "BOTO_")
-_CLEARED_VARIABLES = (*(v for v, _ in TABLES.values()), *OTHER_TABLE_VARIABLES, "USE_REFACTORED_INVENTORY_SYNC")
+_CLEARED_VARIABLES = (*(v for v, _ in TABLES.values()), *OTHER_TABLE_VARIABLES, FEATURE_FLAG_VARIABLE)
 
 #: Module-level state of the code under test, reset on entry and exit (module, function).
 _RESETTERS = (
@@ -137,6 +152,17 @@ def wall_clock() -> float:
     return freezegun.api.real_perf_counter()
 
 
+def _dynamodb_value(value: Any) -> Any:
+    """A scenario value as DynamoDB stores it: floats become the decimal numbers they were written as."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {key: _dynamodb_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dynamodb_value(item) for item in value]
+    return value
+
+
 class World:
     """A fresh simulated AWS world for one scenario (a context manager; one at a time per process).
 
@@ -162,6 +188,9 @@ class World:
         self._state: wire.WireState | None = None
         #: What the code inside attempted and the sandbox refused (network, DNS, processes; see harness.world.sandbox).
         self.refusals = Refusals()
+        self._inventory_before: list[dict[str, Any]] = []
+        self._target_rows: list[dict[str, Any]] = []
+        self._clock: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -178,6 +207,7 @@ class World:
         guard = sandbox()
         self.refusals = guard.__enter__()
         self._stack.append(lambda: guard.__exit__(None, None, None))
+        remember_real_credentials()  # whatever the code under test captured before the world replaced them
         self._saved_env = dict(os.environ)
         reset_code_under_test()
         self._clear_environment()
@@ -186,7 +216,7 @@ class World:
         self._stack.append(aws.stop)
         mock_random.seed(scenario.seed)
         freezer = freeze_time(scenario.clock)
-        freezer.start()
+        self._clock = freezer.start()
         self._stack.append(freezer.stop)
         self._state = self._wire_state()
         wire.activate(self._state)
@@ -195,6 +225,8 @@ class World:
         self._create_tables()
         self._seed_tables()
         self._build_servers_and_instances()
+        self._prime_inventory()
+        self._inventory_before = self._table_items("inventory")
         self._set_lambda_environment()
         reset_code_under_test()
         self._state.recording = True
@@ -230,6 +262,29 @@ class World:
         return self._state.backoff_requested if self._state else 0.0
 
     @property
+    def simulator_failures(self) -> list[str]:
+        """What the simulator failed at while answering the code under test (each one a harness error)."""
+        return list(self._state.failures) if self._state else []
+
+    @property
+    def invocation(self) -> int:
+        """The Lambda invocation in progress (from 1)."""
+        return self._state.invocation if self._state else 1
+
+    def begin_invocation(self, number: int) -> None:
+        """Start invocation ``number`` (from 1) of the warm Lambda: later ones move the frozen clock forward.
+
+        Invocation ``n`` runs at ``clock + (n - 1) * secondsBetweenInvocations``. Nothing else is reset: module
+        caches, tables, servers and instances are what the earlier invocations left, as in a warm Lambda.
+        """
+        if self._state is None:
+            raise RuntimeError("the world is not entered")
+        if number > self._state.invocation and self.scenario.seconds_between_invocations:
+            steps = number - self._state.invocation
+            self._clock.tick(datetime.timedelta(seconds=steps * self.scenario.seconds_between_invocations))
+        self._state.invocation = number
+
+    @property
     def fired_faults(self) -> list[tuple[int, str, str]]:
         """(fault index, service, operation) for every attempt a fault answered."""
         return list(self._state.faults.fired) if self._state else []
@@ -240,15 +295,30 @@ class World:
         Read straight from moto's DynamoDB backend: a paginated ``Scan`` would serialise every item through the wire
         format, which dominates large worlds. A test keeps this equal to what a ``Scan`` returns.
         """
-        backend = dynamodb_backends[self.scenario.lambda_account][self.scenario.lambda_region]
         snapshot: dict[str, list[dict[str, Any]]] = {}
-        for logical, physical in self.table_names.items():
-            items = [
-                deserialise_attributes(item.to_json()["Attributes"]) for item in backend.get_table(physical).all_items()
-            ]
+        for logical in self.table_names:
             keys = self.table_key_names[logical]
+            items = self._table_items(logical)
             snapshot[logical] = sorted(items, key=lambda item, keys=keys: tuple(str(item.get(k)) for k in keys))
         return snapshot
+
+    def _table_items(self, logical: str) -> list[dict[str, Any]]:
+        """A table's items in the order a ``Scan`` returns them, deserialised."""
+        backend = dynamodb_backends[self.scenario.lambda_account][self.scenario.lambda_region]
+        table = backend.get_table(self.table_names[logical])
+        return [deserialise_attributes(item.to_json()["Attributes"]) for item in table.all_items()]
+
+    def truth(self) -> dict[str, Any]:
+        """What the world knows about the run so far, independently of the code under test
+        (:func:`harness.world.truth.world_truth`)."""
+        return world_truth(
+            lambda_account=self.scenario.lambda_account,
+            target_rows=self._target_rows,
+            servers=self.servers,
+            inventory_before=self._inventory_before,
+            served=list(self._state.drs.served) if self._state else [],
+            calls=self.calls,
+        )
 
     def account_of(self, access_key: str) -> str:
         """The account an access key id belongs to, as moto resolves it."""
@@ -295,7 +365,17 @@ class World:
             faults=FaultPlan(faults, scenario.drs_page_size),
             latency=LatencyModel(scenario.latency, scenario.seed, self.variant),
             backoff_scale=scenario.latency.backoff_scale,
+            rules=WorldRules(
+                trust={role.arn: role.external_id for role in scenario.trusted_roles},
+                page_sizes=dict(scenario.dynamodb_page_sizes),
+                caller_arn=self.caller_arn,
+            ),
         )
+
+    def caller_arn(self, access_key: str) -> str:
+        """The ARN STS gives the holder of an access key (what ``GetCallerIdentity`` answers in this world)."""
+        account = self.account_of(access_key)
+        return str(sts_backends[account]["aws"].get_caller_identity(access_key, self.scenario.lambda_region)[1])
 
     def _all_faults(self) -> tuple[Fault, ...]:
         """The scenario's faults plus one ``AssumeRole`` fault per account whose role assumption fails."""
@@ -317,31 +397,47 @@ class World:
         os.environ["AWS_SESSION_TOKEN"] = "harness-fake-session-token"  # noqa: S105 - moto ignores it
 
     def _create_tables(self) -> None:
+        """The three tables, each returning a Scan in DynamoDB's order (:mod:`harness.world.scan_order`)."""
         client = self.session(self.scenario.lambda_account).client("dynamodb")
+        backend = dynamodb_backends[self.scenario.lambda_account][self.scenario.lambda_region]
         for logical, physical in self.table_names.items():
             client.create_table(TableName=physical, BillingMode="PAY_PER_REQUEST", **_KEY_SCHEMAS[logical])
+            use_dynamodb_scan_order(backend.get_table(physical))
 
     def _seed_tables(self) -> None:
+        self._batch_put("targetAccounts", [account.row for account in self.scenario.accounts])
+        self._batch_put("regionStatus", list(self.scenario.region_status))
+        self._batch_put("inventory", list(self.scenario.inventory))
+        self._target_rows = self._table_items("targetAccounts")
+
+    def _batch_put(self, logical: str, items: list[dict[str, Any]]) -> None:
         client = self.session(self.scenario.lambda_account).client("dynamodb")
         serializer = TypeSerializer()
-        rows = {
-            "targetAccounts": [account.row for account in self.scenario.accounts],
-            "regionStatus": list(self.scenario.region_status),
-            "inventory": list(self.scenario.inventory),
-        }
-        for logical, items in rows.items():
-            for start in range(0, len(items), 25):
-                writes = [
-                    {"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items()}}}
-                    for item in items[start : start + 25]
-                ]
-                client.batch_write_item(RequestItems={self.table_names[logical]: writes})
+        for start in range(0, len(items), 25):
+            writes = [
+                {"PutRequest": {"Item": {k: serializer.serialize(_dynamodb_value(v)) for k, v in item.items()}}}
+                for item in items[start : start + 25]
+            ]
+            client.batch_write_item(RequestItems={self.table_names[logical]: writes})
 
     def _build_servers_and_instances(self) -> None:
         ec2 = Ec2Builder(self.session, self.scenario.lambda_region)
         servers = build_servers(self.scenario, ec2)
         self.servers.update(servers)
         self.instances.update(ec2.instances)
+
+    def _prime_inventory(self) -> None:
+        """``tables.primeInventory``: the records an earlier full sync left, for every server of the world; a row of
+        ``tables.inventory`` with the same key keeps its own values."""
+        if not self.scenario.prime_inventory:
+            return
+        explicit = {(row["sourceServerArn"], row["stagingAccountId"]) for row in self.scenario.inventory}
+        records = [
+            record
+            for record in primed_records(self.servers, self.scenario.clock)
+            if (record["sourceServerArn"], record["stagingAccountId"]) not in explicit
+        ]
+        self._batch_put("inventory", records)
 
     def _set_lambda_environment(self) -> None:
         for logical, (variable, _) in TABLES.items():
@@ -352,3 +448,6 @@ class World:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = str(value)
+        entry = self.scenario.entry
+        if entry.via == VIA_LAMBDA_HANDLER and entry.flag is not None:
+            os.environ[FEATURE_FLAG_VARIABLE] = entry.flag

@@ -255,6 +255,12 @@ FEATURES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "a stopped instance": lambda d: any(i.get("ec2", {}).get("state") == "stopped" for _, i in _items([d])),
     "a stale record": lambda d: _records(d)[1] > 0,
     "a record matching a server": lambda d: _records(d)[0] > 0,
+    "a primed inventory": lambda d: d.get("tables", {}).get("primeInventory") is True,
+    "a primed inventory with stale records and a DRS fault": lambda d: (
+        d.get("tables", {}).get("primeInventory") is True
+        and _records(d)[1] > 0
+        and any(f["service"] == "drs" for f in d.get("faults", []))
+    ),
     "all 28 regions scanned": lambda d: not d.get("tables", {}).get("activeRegions"),
     "every listed active region switched off by its row": lambda d: (
         bool(d.get("tables", {}).get("activeRegions")) and not active_regions(d["tables"])
@@ -265,6 +271,17 @@ FEATURES: dict[str, Callable[[dict[str, Any]], bool]] = {
     ),
     "a table variable unset": lambda d: bool(d.get("environment")),
     "small DRS pages": lambda d: d.get("drsPageSize") == 1,
+    "a role requiring the row's ExternalId": lambda d: any(
+        r.get("role", {}).get("externalId") == r.get("externalId") for r in _rows(d) if "role" in r
+    ),
+    "a role requiring an ExternalId the row does not send": lambda d: any(
+        "role" in r and r["role"]["externalId"] != r.get("externalId") for r in _rows(d)
+    ),
+    "an origin account's role requiring an ExternalId": lambda d: bool(d.get("roles")),
+    "a target-accounts table of several scan pages": lambda d: (
+        d.get("dynamodbPageSize", {}).get("targetAccounts", 99) < len(_rows(d))
+    ),
+    "an inventory table of several scan pages": lambda d: "inventory" in d.get("dynamodbPageSize", {}),
 }
 
 
@@ -282,6 +299,12 @@ def test_region_status_batch_faults_are_left_out_of_worlds_that_may_scan_every_r
             assert not any(splits_region_status_batch(fault) for fault in doc.get("faults", []))
     reach(lambda d: may_scan_all_regions(d) and bool(d.get("faults")))
     reach(lambda d: any(splits_region_status_batch(fault) for fault in d.get("faults", [])))
+
+
+def test_primed_inventories_are_frequent(documents: list[dict[str, Any]]) -> None:
+    """Data loss in the cleanup only shows where the inventory holds records of live servers."""
+    primed = sum(1 for doc in documents if doc.get("tables", {}).get("primeInventory"))
+    assert primed >= len(documents) // 3
 
 
 def test_the_same_seed_draws_the_same_documents() -> None:

@@ -20,11 +20,17 @@ from harness.engine.approvals import (
 from harness.engine.compare import compare
 from harness.engine.model import APPROVED, UNAPPROVED, Observation
 from harness.scenario import Scenario, scenario_from_dict
+from lambda_shared.response_utils import response
 
 ACCOUNT = "222222222222"
+LAMBDA = "111111111111"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/R"
 TIMESTAMP = "2026-01-15T12:00:00+00:00"
-STALE = {"sourceServerArn": "arn:stale", "stagingAccountId": ACCOUNT, "sourceAccountId": ACCOUNT}
+GONE = f"arn:aws:drs:us-east-1:{ACCOUNT}:source-server/s-gone"
+LIVE = f"arn:aws:drs:us-east-1:{ACCOUNT}:source-server/s-live"
+STALE = {"sourceServerArn": GONE, "stagingAccountId": ACCOUNT, "sourceAccountId": ACCOUNT}
+#: An empty inventory table (both runs of a comparison have the table).
+EMPTY: dict[str, dict[str, Any]] = {"inventory": {}}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +43,11 @@ def _scenario(**doc: Any) -> Scenario:
 
 
 def _ok(total: int = 0, stale: int = 0, **extra: Any) -> dict[str, Any]:
-    body = {"totalSynced": total, "totalErrors": 0, "staleRecordsDeleted": stale, "timestamp": TIMESTAMP, **extra}
-    return {"statusCode": 200, "headers": {}, "body": body}
+    """A well-formed LB-10 success response."""
+    body = {"message": "Source server inventory sync complete", "totalSynced": total, "totalErrors": 0}
+    body |= {"staleRecordsDeleted": stale, "regionsScanned": 28, "regionsSkipped": 0, "timestamp": TIMESTAMP}
+    body |= extra
+    return {**response(200, {}), "body": body}
 
 
 def _raised(message: str) -> dict[str, Any]:
@@ -47,6 +56,27 @@ def _raised(message: str) -> dict[str, Any]:
 
 def _obs(**fields: Any) -> Observation:
     return Observation(implementation="x:y", **fields)
+
+
+def _truth(**parts: Any) -> dict[str, Any]:
+    """World truth: by default no servers, no rows, no listings, nothing applied."""
+    truth = {
+        "lambdaAccount": LAMBDA,
+        "targetAccounts": [{"accountId": ACCOUNT, "credentialsAccount": ACCOUNT, "roleArn": ROLE}],
+        "servers": [],
+        "inventoryBefore": [],
+        "drsAnswers": [],
+        "inventoryPutsApplied": 0,
+    }
+    return {**truth, **parts}
+
+
+def _server(arn: str, account: str = ACCOUNT, region: str = "us-east-1") -> dict[str, Any]:
+    return {"account": account, "region": region, "arn": arn, "stagingAccountId": account, "itemProblem": None}
+
+
+def _answered(region: str = "us-east-1", complete: bool = True, account: str = ACCOUNT) -> dict[str, Any]:
+    return {"account": account, "region": region, "complete": complete}
 
 
 def _status_write(region: str, status: str) -> dict[str, Any]:
@@ -81,7 +111,7 @@ def test_the_shipped_file_declares_the_four_approvals_of_issue_4(approvals: dict
     for approval in approvals.values():
         assert approval.reason and approval.owner and approval.title and approval.covers
     assert "UnboundLocalError" in approvals["AD-1"].reason
-    assert "ACTIVE or NOT_INITIALIZED" in approvals["AD-2"].reason
+    assert "NOT_INITIALIZED and a malformed page prove nothing" in approvals["AD-2"].reason
     assert "totalErrors" in approvals["AD-3"].reason
     assert "message naming the variable" in approvals["AD-4"].reason
 
@@ -158,7 +188,7 @@ def test_ad1_does_not_approve_a_candidate_that_answers_500(approvals: dict) -> N
     differences, uses = _judge(scenario, baseline, candidate, approvals)
     assert all(d.status == UNAPPROVED for d in differences)
     assert uses["AD-1"].stale and not uses["AD-1"].candidate_ok
-    assert any("statusCode is 500" in note for note in uses["AD-1"].notes)
+    assert "candidate did not answer 200 with a body" in uses["AD-1"].notes
 
 
 def test_a_referenced_approval_whose_condition_does_not_hold_is_stale(approvals: dict) -> None:
@@ -169,34 +199,87 @@ def test_a_referenced_approval_whose_condition_does_not_hold_is_stale(approvals:
     assert "condition does not hold" in uses["AD-1"].notes[0]
 
 
-def test_ad2_approves_deleting_stale_records_of_regions_scanned_successfully(approvals: dict) -> None:
+def _cleanup_world(record: dict[str, Any], *, live: bool, complete: bool) -> dict[str, Any]:
+    """World truth with one pre-existing record, its server existing or not, its region listed completely or not."""
+    servers = [_server(record["sourceServerArn"])] if live else []
+    return _truth(inventoryBefore=[record], servers=servers, drsAnswers=[_answered(complete=complete)])
+
+
+def _key(record: dict[str, Any]) -> str:
+    return f"{record['sourceServerArn']} | {record['stagingAccountId']}"
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_ad2_approves_deleting_a_record_whose_server_does_not_exist(approvals: dict, complete: bool) -> None:
+    """Deleting is judged by whether the server exists, not by which regions the candidate says it scanned."""
     record = {**STALE, "replicationRegion": "us-east-1"}
     scenario = _scenario(tables={"inventory": [record]}, approvals=["AD-2"])
-    key = f"arn:stale | {ACCOUNT}"
-    baseline = _obs(response=_ok(), tables={"inventory": {key: record}})
-    candidate = _obs(
-        response=_ok(stale=1),
-        tables={"inventory": {}},
-        mutating_calls=[_delete("arn:stale")],
-        region_status_writes=[_status_write("us-east-1", "ACTIVE")],
-    )
+    truth = _cleanup_world(record, live=False, complete=complete)
+    baseline = _obs(response=_ok(), tables={"inventory": {_key(record): record}}, world_truth=truth)
+    candidate = _obs(response=_ok(stale=1), tables=EMPTY, mutating_calls=[_delete(GONE)], world_truth=truth)
     differences, uses = _judge(scenario, baseline, candidate, approvals)
-    unapproved = [d.path for d in differences if d.status != APPROVED]
-    assert unapproved == ["regionStatusWrites[BatchWriteItem us-east-1 222222222222]"]
+    assert all(d.status == APPROVED for d in differences), [d.describe() for d in differences]
     assert uses["AD-2"].covered == 3
 
 
-def test_ad2_rejects_deleting_a_record_of_a_failed_region(approvals: dict) -> None:
-    record = {**STALE, "replicationRegion": "eu-west-1"}
+def test_ad2_rejects_deleting_a_record_whose_server_exists(approvals: dict) -> None:
+    record = {**STALE, "sourceServerArn": LIVE, "replicationRegion": "us-east-1"}
     scenario = _scenario(tables={"inventory": [record]}, approvals=["AD-2"])
-    candidate = _obs(
-        response=_ok(stale=1),
-        mutating_calls=[_delete("arn:stale")],
-        region_status_writes=[_status_write("eu-west-1", "THROTTLED")],
-    )
-    _, uses = _judge(scenario, _obs(response=_ok()), candidate, approvals)
+    truth = _cleanup_world(record, live=True, complete=False)
+    baseline = _obs(response=_ok(), tables={"inventory": {_key(record): record}}, world_truth=truth)
+    candidate = _obs(response=_ok(stale=1), mutating_calls=[_delete(LIVE)], world_truth=truth)
+    _, uses = _judge(scenario, baseline, candidate, approvals)
     assert not uses["AD-2"].candidate_ok
-    assert any("did not scan successfully" in note for note in uses["AD-2"].notes)
+    assert any("whose server exists" in note for note in uses["AD-2"].notes)
+
+
+@pytest.mark.parametrize(
+    ("live", "complete", "approved"),
+    [
+        (True, True, True),  # the server exists: keeping it is right
+        (False, False, True),  # gone, but the world did not list its region completely: nobody could prove it
+        (False, True, False),  # gone and its region listed completely: the run could prove it, keeping is unexplained
+    ],
+)
+def test_ad2_approves_keeping_a_record_legacy_deleted_only_when_nobody_could_prove_it_stale(
+    approvals: dict, live: bool, complete: bool, approved: bool
+) -> None:
+    record = {**STALE, "sourceServerArn": LIVE if live else GONE, "replicationRegion": "us-east-1"}
+    scenario = _scenario(tables={"inventory": [record]}, approvals=["AD-2"])
+    truth = _cleanup_world(record, live=live, complete=complete)
+    baseline = _obs(
+        response=_ok(stale=1), tables=EMPTY, mutating_calls=[_delete(record["sourceServerArn"])], world_truth=truth
+    )
+    candidate = _obs(response=_ok(), tables={"inventory": {_key(record): record}}, world_truth=truth)
+    differences, uses = _judge(scenario, baseline, candidate, approvals)
+    record_differences = [d for d in differences if d.section in ("tables", "mutatingCalls")]
+    assert len(record_differences) == 2
+    assert all((d.status == APPROVED) is approved for d in record_differences)
+    if not approved:
+        assert any("the world proves stale" in note for note in uses["AD-2"].notes)
+
+
+def test_ad2_rejects_a_kept_record_the_candidate_changed(approvals: dict) -> None:
+    record = {**STALE, "replicationRegion": "us-east-1"}
+    scenario = _scenario(tables={"inventory": [record]}, approvals=["AD-2"])
+    truth = _cleanup_world(record, live=False, complete=False)
+    baseline = _obs(response=_ok(stale=1), tables=EMPTY, mutating_calls=[_delete(GONE)], world_truth=truth)
+    changed = {**record, "hostname": "rewritten"}
+    candidate = _obs(response=_ok(), tables={"inventory": {_key(record): changed}}, world_truth=truth)
+    differences, uses = _judge(scenario, baseline, candidate, approvals)
+    assert [d.status for d in differences if d.section == "tables"] == [UNAPPROVED]
+    assert any("changed the record" in note for note in uses["AD-2"].notes)
+
+
+def test_ad2_requires_the_stale_count_to_be_what_the_tables_lost(approvals: dict) -> None:
+    record = {**STALE, "replicationRegion": "us-east-1"}
+    scenario = _scenario(tables={"inventory": [record]}, approvals=["AD-2"])
+    truth = _cleanup_world(record, live=False, complete=True)
+    baseline = _obs(response=_ok(), tables={"inventory": {_key(record): record}}, world_truth=truth)
+    candidate = _obs(response=_ok(stale=2), mutating_calls=[_delete(GONE)], world_truth=truth)
+    _, uses = _judge(scenario, baseline, candidate, approvals)
+    assert not uses["AD-2"].candidate_ok
+    assert "candidate reports staleRecordsDeleted=2 but 1 record(s) are gone" in uses["AD-2"].notes
 
 
 def _scan(account: str) -> dict[str, Any]:
@@ -225,46 +308,42 @@ def test_ad2_approves_a_different_cleanup_scan_only_when_the_candidate_raises_as
     assert uses["AD-2"].candidate_ok is approved
 
 
-def test_ad3_requires_synced_to_equal_what_was_persisted(approvals: dict) -> None:
+def test_ad3_requires_synced_to_equal_the_writes_the_table_applied(approvals: dict) -> None:
     fault = {"service": "dynamodb", "table": "inventory", "effect": {"kind": "error", "code": "ThrottlingException"}}
     scenario = _scenario(faults=[fault], approvals=["AD-3"])
     item = {"sourceServerArn": "a", "stagingAccountId": ACCOUNT, "lastUpdated": TIMESTAMP}
-    honest = _obs(response=_ok(total=1), tables={"inventory": {"a | 1": item}})
+    truth = _truth(inventoryPutsApplied=1)
+    honest = _obs(response=_ok(total=1), tables={"inventory": {"a | 1": item}}, world_truth=truth)
     _, uses = _judge(scenario, _obs(response=_ok(total=2)), honest, approvals)
     assert uses["AD-3"].candidate_ok and uses["AD-3"].covered == 1
-    inflated = _obs(response=_ok(total=3), tables={"inventory": {"a | 1": item}})
+    inflated = _obs(response=_ok(total=3), tables={"inventory": {"a | 1": item}}, world_truth=truth)
     _, uses = _judge(scenario, _obs(response=_ok(total=2)), inflated, approvals)
     assert not uses["AD-3"].candidate_ok
-    assert "totalSynced=3 but persisted 1" in uses["AD-3"].notes[0]
+    assert "candidate reports totalSynced=3 but the table applied 1 item write(s)" in uses["AD-3"].notes
 
 
 def _inventory_put(item: dict[str, Any]) -> dict[str, Any]:
     return _inventory_call("BatchWriteItem", {"PutRequest": {"Item": item}})
 
 
-def test_ad3_counts_a_write_replaced_by_a_later_write_of_the_run_as_persisted(approvals: dict) -> None:
+@pytest.mark.parametrize(
+    ("kept", "approved"),
+    [("as-legacy-sent", True), ("changed", False)],
+)
+def test_ad3_approves_an_item_legacy_lost_only_as_legacy_sent_it(approvals: dict, kept: str, approved: bool) -> None:
     fault = {"service": "dynamodb", "table": "inventory", "effect": {"kind": "error", "code": "ThrottlingException"}}
     scenario = _scenario(faults=[fault], approvals=["AD-3"])
-    first = {"sourceServerArn": "a", "stagingAccountId": ACCOUNT, "lastUpdated": TIMESTAMP, "sourceAccountId": "1"}
-    second = {**first, "sourceAccountId": "2"}
-    # The first account's item, resent once (unprocessed), then the second account's item with the same key.
-    writes = [_inventory_put(first), _inventory_put(first), _inventory_put(second)]
-    tables = {"inventory": {"a | 1": second}}
-    _, uses = _judge(
-        scenario,
-        _obs(response=_ok(total=1)),
-        _obs(response=_ok(total=2), tables=tables, mutating_calls=writes),
-        approvals,
+    item = {"sourceServerArn": LIVE, "stagingAccountId": ACCOUNT, "lastUpdated": TIMESTAMP, "hostname": "h"}
+    written = item if kept == "as-legacy-sent" else {**item, "hostname": "other"}
+    truth = _truth(inventoryPutsApplied=1, servers=[_server(LIVE)])
+    baseline = _obs(response=_ok(), tables=EMPTY, mutating_calls=[_inventory_put(item)], world_truth=truth)
+    candidate = _obs(
+        response=_ok(total=1), tables={"inventory": {_key(item): written}}, mutating_calls=[_inventory_put(written)]
     )
-    assert uses["AD-3"].candidate_ok
-    _, uses = _judge(
-        scenario,
-        _obs(response=_ok(total=1)),
-        _obs(response=_ok(total=3), tables=tables, mutating_calls=writes),
-        approvals,
-    )
-    assert not uses["AD-3"].candidate_ok
-    assert "totalSynced=3 but persisted 1 item(s) (and 1 write(s) replaced" in uses["AD-3"].notes[0]
+    candidate.world_truth = truth
+    differences, _ = _judge(scenario, baseline, candidate, approvals)
+    table = [d for d in differences if d.section == "tables"]
+    assert table and all((d.status == APPROVED) is approved for d in table)
 
 
 def test_ad4_requires_the_500_to_name_the_unset_variable(approvals: dict) -> None:
@@ -337,26 +416,7 @@ def test_ad1_applies_when_legacy_read_no_account_although_rows_exist(approvals: 
     assert applicable_approvals(scenario, _obs(response=_ok()), approvals) == []
 
 
-def test_ad2_reads_scanned_regions_off_drs_calls_without_a_region_status_table(approvals: dict) -> None:
-    record = {**STALE, "replicationRegion": "us-east-1"}
-    environment = {"DRS_REGION_STATUS_TABLE": None}
-    scenario = _scenario(tables={"inventory": [record]}, environment=environment, approvals=["AD-2"])
-    baseline = _obs(response=_ok(), tables={"inventory": {f"arn:stale | {ACCOUNT}": record}})
-    scanned = _obs(response=_ok(stale=1), mutating_calls=[_delete("arn:stale")], reads=[_drs_read("us-east-1")])
-    _, uses = _judge(scenario, baseline, scanned, approvals)
-    assert uses["AD-2"].candidate_ok
-    failed = {**_drs_read("us-east-1"), "attempts": ["HTTP 429", "HTTP 429"]}
-    throttled = _obs(
-        response=_ok(stale=1),
-        mutating_calls=[_delete("arn:stale")],
-        reads=[_drs_read("us-east-1")],
-        failed_calls=[failed],
-    )
-    _, uses = _judge(scenario, baseline, throttled, approvals)
-    assert not uses["AD-2"].candidate_ok
-
-
-def test_ad3_covers_everything_after_legacy_crashed_on_an_inventory_write(approvals: dict) -> None:
+def test_ad3_after_legacy_crashed_covers_only_what_the_rows_it_never_reached_explain(approvals: dict) -> None:
     fault = {
         "service": "dynamodb",
         "operation": "BatchWriteItem",
@@ -366,10 +426,57 @@ def test_ad3_covers_everything_after_legacy_crashed_on_an_inventory_write(approv
     scenario = _scenario(faults=[fault], approvals=["AD-3"])
     write = {"service": "dynamodb", "operation": "BatchWriteItem", "account": "111111111111", "region": "us-east-1"}
     crash = {"type": "EndpointConnectionError", "message": 'Could not connect to the endpoint URL: "https://x"'}
+    later = "333333333333"
+    rows = [
+        {"accountId": ACCOUNT, "credentialsAccount": ACCOUNT, "roleArn": ROLE},
+        {"accountId": later, "credentialsAccount": later, "roleArn": f"arn:aws:iam::{later}:role/R"},
+    ]
+    truth = _truth(targetAccounts=rows)
     baseline = _obs(
-        exception=crash, failed_calls=[{**write, "table": "inventory", "attempts": ["EndpointConnectionError"]}]
+        exception=crash,
+        failed_calls=[{**write, "table": "inventory", "attempts": ["EndpointConnectionError"]}],
+        region_status_writes=[_status_write("eu-west-1", "ACTIVE")],
+        world_truth=truth,
     )
-    candidate = _obs(response=_ok(total=0, totalErrors=2), reads=[_drs_read("eu-west-1")])
+
+    def judged(*reads_of: str) -> list[str]:
+        reads = [{**_drs_read("eu-west-1"), "account": account} for account in reads_of]
+        candidate = _obs(response=_ok(), reads=reads, world_truth=truth)
+        candidate.region_status_writes = baseline.region_status_writes
+        differences, uses = _judge(scenario, baseline, candidate, approvals)
+        assert uses["AD-3"].candidate_ok, uses["AD-3"].notes
+        return [d.status for d in differences if d.section == "reads"]
+
+    assert judged(later) == [APPROVED]  # the account legacy never reached, after its crash
+    assert judged(LAMBDA) == [UNAPPROVED]  # an account no unreached row is queried as
+
+
+@pytest.mark.parametrize(
+    ("last_failed", "approved"),
+    [
+        (("Scan", "inventory"), True),  # the stale cleanup's scan, which legacy never reached: it raises there too
+        (("Scan", "targetAccounts"), False),  # the accounts scan comes before legacy's crash: it must raise as legacy
+        (("PutItem", "regionStatus"), False),  # a step that never raises in legacy
+    ],
+)
+def test_ad3_after_legacy_crashed_covers_a_different_exception_only_from_the_cleanup_scan(
+    approvals: dict, last_failed: tuple[str, str], approved: bool
+) -> None:
+    fault = {"service": "dynamodb", "operation": "BatchWriteItem", "table": "inventory", "effect": {"kind": "error"}}
+    scenario = _scenario(faults=[fault], approvals=["AD-3"])
+    call = {"service": "dynamodb", "account": "111111111111", "region": "us-east-1", "params": {}}
+    write_failed = {**call, "operation": "BatchWriteItem", "table": "inventory", "attempts": ["ValidationException"]}
+    baseline = _obs(
+        exception={"type": "ClientError", "message": "An error occurred (ValidationException) ... BatchWriteItem ..."},
+        failed_calls=[write_failed],
+        world_truth=_truth(),
+    )
+    operation, table = last_failed
+    candidate = _obs(
+        exception={"type": "ClientError", "message": f"An error occurred (AccessDeniedException) ... {operation} ..."},
+        failed_calls=[{**call, "operation": operation, "table": table, "attempts": ["AccessDeniedException"]}],
+        world_truth=_truth(),
+    )
     differences, uses = _judge(scenario, baseline, candidate, approvals)
-    assert uses["AD-3"].candidate_ok
-    assert differences and all(d.status == APPROVED for d in differences)
+    assert [d.path for d in differences] == ["exception.message"]
+    assert (differences[0].status == APPROVED) is approved, uses["AD-3"].notes

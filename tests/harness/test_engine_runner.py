@@ -21,6 +21,9 @@ from harness.engine.runner import evaluate, run_scenario, run_scenarios
 from harness.scenario import Scenario, scenario_from_dict
 from lambda_shared.response_utils import response
 
+#: The scenario clock as the handler's timestamp (the frozen clock of every world).
+CLOCK = "2026-01-15T12:00:00+00:00"
+
 ACCOUNT = "222222222222"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/DRSOrchestrationRole"
 STALE_ARN = f"arn:aws:drs:us-east-1:{ACCOUNT}:source-server/s-stale"
@@ -210,7 +213,31 @@ def test_a_final_item_no_baseline_run_wrote_is_kept_even_in_a_racing_table() -> 
     baselines, candidate = _race("AVAILABLE", "AVAILABLE", "DELETED")
     result = evaluate(scenario_from_dict({"name": "t"}), baselines[0], baselines[1:], candidate, {})
     assert result.status == DIVERGENT
+    # b holds a value no run wrote; and with it, the table is no state a baseline ordering produces (a too is kept)
+    assert [d.path for d in result.unapproved] == ["tables.regionStatus[a].status", "tables.regionStatus[b].status"]
+
+
+def test_per_key_outcomes_that_no_baseline_run_produces_together_are_kept() -> None:
+    """Each region may keep its put, but only one region does in any baseline run: puts winning everywhere is no
+    baseline state, although each value is one a baseline run wrote there."""
+    baselines, _ = _race("AVAILABLE", "AVAILABLE", "ACTIVE")
+    writes = baselines[0].region_status_writes
+    tables = {"regionStatus": {r: {"region": r, "status": "AVAILABLE"} for r in ("a", "b")}}
+    everywhere = Observation("x:y", tables=tables, region_status_writes=writes)
+    result = evaluate(scenario_from_dict({"name": "t"}), baselines[0], baselines[1:], everywhere, {})
+    assert result.status == DIVERGENT
     assert [d.path for d in result.unapproved] == ["tables.regionStatus[b].status"]
+
+
+def test_a_key_the_baseline_wrote_one_value_to_is_not_contested_even_in_a_racing_table() -> None:
+    baselines, candidate = _race("AVAILABLE", "AVAILABLE", "ACTIVE")
+    for run in (*baselines, candidate):
+        run.tables["regionStatus"]["c"] = {"region": "c", "status": "ACTIVE"}
+        run.region_status_writes = [*run.region_status_writes, _status("c", "ACTIVE")]
+    candidate.tables["regionStatus"]["c"] = {"region": "c", "status": "ERROR"}
+    candidate.region_status_writes = [*candidate.region_status_writes[:-1], _status("c", "ERROR")]
+    result = evaluate(scenario_from_dict({"name": "t"}), baselines[0], baselines[1:], candidate, {})
+    assert "tables.regionStatus[c].status" in [d.path for d in result.unapproved]
 
 
 def test_without_baseline_disagreement_the_last_writer_is_exact_and_a_probe_is_wanted() -> None:
@@ -230,7 +257,9 @@ def test_without_baseline_disagreement_the_last_writer_is_exact_and_a_probe_is_w
 
 def test_approved_divergence_outcome_needs_every_difference_approved() -> None:
     baseline = Observation("x:y", response=None, exception={"type": "UnboundLocalError", "message": "acct_id"})
-    ok = {"statusCode": 200, "headers": {}, "body": {"totalSynced": 0, "totalErrors": 0, "staleRecordsDeleted": 0}}
+    body = {"message": "Source server inventory sync complete", "totalSynced": 0, "totalErrors": 0}
+    body |= {"staleRecordsDeleted": 0, "regionsScanned": 28, "regionsSkipped": 0, "timestamp": CLOCK}
+    ok = {**response(200, {}), "body": body}
     candidate = Observation("x:y", response=ok)
     scenario = scenario_from_dict({"name": "t", "approvals": ["AD-1"]})
     result = evaluate(scenario, baseline, [baseline], candidate, load_approvals())

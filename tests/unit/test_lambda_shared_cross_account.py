@@ -9,6 +9,8 @@ from harness.scenario import scenario_from_dict
 from harness.world import World
 from lambda_shared import cross_account
 from lambda_shared.cross_account import (
+    account_of_assumed_role,
+    assume_role,
     assume_role_credentials,
     aws_client_config,
     create_drs_client,
@@ -73,6 +75,14 @@ def test_assume_role_omits_a_falsy_external_id(external_id: str | None) -> None:
             "RoleSessionName": "inventory-sync",
             "DurationSeconds": 1800,
         }
+
+
+def test_assume_role_returns_stss_whole_answer_naming_the_roles_account() -> None:
+    with _world() as world:
+        answer = assume_role(ROLE, "inventory-sync", "ext-123")
+        assert answer["AssumedRoleUser"]["Arn"].startswith(f"arn:aws:sts::{TARGET}:assumed-role/")
+        assert account_of_assumed_role(answer) == TARGET
+        assert [call.operation for call in world.calls] == ["AssumeRole"]
 
 
 def test_assume_role_failure_raises() -> None:

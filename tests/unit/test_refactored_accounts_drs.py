@@ -9,15 +9,18 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from lambda_shared.cross_account import account_of_assumed_role
 from lambda_shared.dynamodb_tables import TableNotConfiguredError
 from refactored.drs import _classify_client_error, _classify_exception
 from refactored.inventory_sync import (
+    AccountCredentials,
     RegionScan,
     RoleAssumptionError,
     collect_accounts_to_query,
     get_account_credentials,
     query_drs_all_regions,
     query_drs_single_region,
+    resolve_account_credentials,
 )
 
 LAMBDA = "111111111111"
@@ -147,6 +150,48 @@ def test_credentials_when_identity_is_unknown_assume_even_the_own_role(world_fac
     assert calls_of(world, "AssumeRole")[0].params["RoleArn"] == own_role
 
 
+# -- whose credentials (AD-2) ------------------------------------------------------------------------------------------
+
+
+def test_assumed_credentials_belong_to_the_account_sts_names_not_to_the_row(world_factory):
+    """A row's roleArn of another account gives that account's credentials: STS's AssumedRoleUser says so."""
+    foreign = f"arn:aws:iam::{OTHER}:role/DRSOrchestrationRole"
+    world_factory({"accounts": [{"accountId": TARGET, "roleArn": foreign}]})
+    resolved = resolve_account_credentials({"accountId": TARGET, "roleArn": foreign, "externalId": None})
+    assert resolved.credentials and resolved.identity == OTHER
+    assert resolve_account_credentials({"accountId": TARGET, "roleArn": ROLE, "externalId": None}).identity == TARGET
+
+
+@pytest.mark.parametrize("role_arn", [None, ""])
+def test_own_credentials_belong_to_the_lambda_account_whatever_the_row_names(world_factory, role_arn):
+    world_factory({"accounts": [{"accountId": TARGET}]})
+    resolved = resolve_account_credentials({"accountId": TARGET, "roleArn": role_arn, "externalId": None})
+    assert resolved == AccountCredentials(None, LAMBDA)
+
+
+def test_own_credentials_of_an_unknown_identity_belong_to_nobody_known(world_factory):
+    world_factory(
+        {"faults": [{"service": "sts", "operation": "GetCallerIdentity", "effect": {"code": "AccessDenied"}}]}
+    )
+    assert resolve_account_credentials({"accountId": TARGET, "roleArn": None, "externalId": None}).identity is None
+
+
+@pytest.mark.parametrize(
+    ("arn", "account"),
+    [
+        (f"arn:aws:sts::{OTHER}:assumed-role/DRSOrchestrationRole/inventory-sync", OTHER),
+        (f"arn:aws-cn:sts::{OTHER}:assumed-role/R/s", OTHER),
+        (f"arn:aws:iam::{OTHER}:role/R", None),
+        ("arn:aws:sts::not-an-account:assumed-role/R/s", None),
+        ("nonsense", None),
+        (None, None),
+    ],
+)
+def test_account_of_an_assume_role_answer_is_read_from_the_assumed_role_user(arn, account):
+    answer = {"Credentials": {}, **({"AssumedRoleUser": {"Arn": arn}} if arn else {})}
+    assert account_of_assumed_role(answer) == account
+
+
 # -- query_drs_single_region -----------------------------------------------------------------------------------------
 
 
@@ -171,7 +216,7 @@ def test_single_region_pages_through_every_server_without_filters(world_factory)
     world = drs_world(world_factory, [])
     scan = query_drs_single_region("us-east-1", TARGET, own_credentials())
     assert (scan.status, scan.server_count, scan.error_message) == ("ACTIVE", 5, None)
-    assert scan.succeeded
+    assert scan.complete and scan.reported_arns == {s["arn"] for s in scan.servers}
     pages = calls_of(world, "DescribeSourceServers")
     assert len(pages) == 3
     assert all(set(p.params) <= {"nextToken"} for p in pages)
@@ -185,10 +230,21 @@ def test_single_region_with_no_servers_is_active_and_empty(world_factory):
     assert (scan.status, scan.servers, scan.error_message) == ("ACTIVE", [], None)
 
 
-def test_single_region_failure_on_a_later_page_discards_earlier_pages(world_factory):
+def test_single_region_failure_on_a_later_page_discards_earlier_pages_but_remembers_their_arns(world_factory):
     drs_world(world_factory, [{"service": "drs", "effect": {"code": "AccessDeniedException"}, "when": {"page": 2}}])
     scan = query_drs_single_region("us-east-1", TARGET, own_credentials())
     assert scan.status == "IAM_PERMISSION_DENIED" and scan.servers == [] and scan.server_count == 0
+    assert not scan.complete
+    assert len(scan.reported_arns) == 2  # page 1's servers exist, although the region's listing failed
+
+
+def test_single_region_uninitialized_on_a_later_page_is_not_initialized_and_proves_nothing(world_factory):
+    drs_world(
+        world_factory, [{"service": "drs", "effect": {"code": "UninitializedAccountException"}, "when": {"page": 3}}]
+    )
+    scan = query_drs_single_region("us-east-1", TARGET, own_credentials())
+    assert (scan.status, scan.servers, scan.complete) == ("NOT_INITIALIZED", [], False)
+    assert len(scan.reported_arns) == 4
 
 
 def test_single_region_throttled_once_is_retried_once_by_botocore(world_factory):
@@ -264,14 +320,21 @@ def test_single_region_timeout_is_an_error_with_its_text(world_factory):
     drs_world(world_factory, [{"service": "drs", "effect": {"kind": "timeout"}}])
     scan = query_drs_single_region("us-east-1", TARGET, own_credentials())
     assert scan.status == "ERROR" and scan.error_message.startswith("Read timeout on endpoint URL")
-    assert not scan.succeeded
+    assert not scan.complete
 
 
-def test_single_region_malformed_answer_reads_as_an_empty_page_as_in_legacy(world_factory):
-    """botocore turns an unparseable rest-json body into ``{"message": body}``: no items, no error."""
+def test_single_region_malformed_answer_reads_as_an_empty_page_as_in_legacy_but_is_not_complete(world_factory):
+    """botocore turns an unparseable rest-json body into ``{"message": body}``: no items, no error. The status is
+    legacy's (ACTIVE); the listing is not complete, so it proves nothing about the region's servers."""
     drs_world(world_factory, [{"service": "drs", "effect": {"kind": "malformed"}}])
     scan = query_drs_single_region("us-east-1", TARGET, own_credentials())
-    assert (scan.status, scan.servers) == ("ACTIVE", [])
+    assert (scan.status, scan.servers, scan.complete) == ("ACTIVE", [], False)
+
+
+def test_single_region_malformed_later_page_keeps_earlier_servers_as_legacy_but_is_not_complete(world_factory):
+    drs_world(world_factory, [{"service": "drs", "effect": {"kind": "malformed"}, "when": {"page": 2}}])
+    scan = query_drs_single_region("us-east-1", TARGET, own_credentials())
+    assert (scan.status, scan.server_count, scan.complete) == ("ACTIVE", 2, False)
 
 
 def test_classify_exception_matches_token_and_connection_texts():
@@ -289,9 +352,9 @@ def test_classify_client_error_without_code_keeps_500_characters_of_the_message(
     assert _classify_client_error(error) == ("ERROR", "m" * 500)
 
 
-def test_region_scan_succeeded_only_for_active_and_not_initialized():
-    assert RegionScan("r", "ACTIVE").succeeded and RegionScan("r", "NOT_INITIALIZED").succeeded
-    assert not any(RegionScan("r", s).succeeded for s in ("THROTTLED", "ERROR", "IAM_PERMISSION_DENIED"))
+def test_a_region_scan_proves_nothing_unless_built_complete():
+    assert not any(RegionScan("r", s).complete for s in ("ACTIVE", "NOT_INITIALIZED", "THROTTLED", "ERROR"))
+    assert RegionScan("r", "ACTIVE", complete=True).complete
 
 
 # -- query_drs_all_regions -------------------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ def test_stale_records_of_one_fully_scanned_account_are_cleaned_as_legacy():
             "activeRegions": REGIONS,
             "inventory": [
                 {
-                    "sourceServerArn": "arn:gone",
+                    "sourceServerArn": f"arn:aws:drs:us-east-1:{TARGET}:source-server/s-0000000000000gone",
                     "stagingAccountId": TARGET,
                     "sourceAccountId": TARGET,
                     "replicationRegion": "us-east-1",
@@ -352,12 +352,13 @@ def test_ad2_every_account_skipped_answers_200_and_touches_nothing(world_factory
     assert not [c for c in world.calls if c.table == "inventory"]
 
 
-def test_ad2_cleanup_per_account_only_in_regions_scanned_successfully(world_factory):
-    def stale(arn: str, owner: str, region: str) -> dict[str, Any]:
+def test_ad2_cleanup_deletes_only_what_the_run_proved_stale(world_factory):
+    def stale(name: str, holder: str, region: str) -> dict[str, Any]:
         return {
-            "sourceServerArn": arn,
-            "stagingAccountId": owner,
-            "sourceAccountId": owner,
+            "sourceServerArn": f"arn:aws:drs:{region}:{holder}:source-server/s-{name}",
+            "stagingAccountId": holder,
+            "sourceAccountId": holder,
+            "sourceServerID": name,
             "replicationRegion": region,
         }
 
@@ -380,12 +381,12 @@ def test_ad2_cleanup_per_account_only_in_regions_scanned_successfully(world_fact
     )
     result = handle_sync_source_server_inventory_refactored()
     assert body(result)["staleRecordsDeleted"] == 2
-    remaining = {row["sourceServerArn"] for row in world.table_snapshot()["inventory"]}
+    remaining = {row["sourceServerID"] for row in world.table_snapshot()["inventory"] if "sourceServerID" in row}
     assert {"t-throttled", "t-inactive", "skipped"} <= remaining
     assert not {"t-gone", "o-gone"} & remaining
     (cleanup_scan,) = [c for c in world.calls if c.operation == "Scan" and c.table == "inventory"]
     selected = cleanup_scan.params["ExpressionAttributeValues"].values()
-    assert [value["S"] for value in selected] == [TARGET, OTHER]  # never the skipped account
+    assert [value["S"] for value in selected] == [TARGET, OTHER, THIRD]  # a skipped account's records are kept
 
 
 def test_ad2_a_record_written_this_run_is_never_deleted(world_factory):

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 import refactored.inventory as inventory_module
 from harness.world.generate import generate_server
-from refactored.cleanup import CLEANUP_PROJECTION, delete_stale_records, synced_keys
+from refactored.cleanup import CLEANUP_PROJECTION, delete_stale_records, holder_of
 from refactored.inventory import build_inventory_item
 from refactored.inventory_sync import AccountSync, DiscoveredServer, RegionScan, write_inventory_to_dynamodb
 
@@ -281,24 +281,45 @@ def test_write_of_nothing_makes_no_call(world_factory):
 
 # -- stale cleanup (AD-2) --------------------------------------------------------------------------------------------
 
+LAMBDA = "111111111111"
 
-def record(arn: str, account: str = TARGET, region: Any = "us-east-1", **extra: Any) -> dict[str, Any]:
-    row = {"sourceServerArn": arn, "stagingAccountId": account, "sourceAccountId": account, "sourceServerID": arn}
+
+def arn(server_id: str, account: str = TARGET, region: str = "us-east-1") -> str:
+    return f"arn:aws:drs:{region}:{account}:source-server/{server_id}"
+
+
+def record(
+    server_id: str, account: str = TARGET, region: Any = "us-east-1", origin: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The record an earlier sync left for a server of ``account``'s DRS in ``region`` (origin: sourceAccountId)."""
+    row = {
+        "sourceServerArn": arn(server_id, account, region if isinstance(region, str) else "us-east-1"),
+        "stagingAccountId": account,
+        "sourceAccountId": origin or account,
+        "sourceServerID": server_id,
+    }
     if region is not None:
         row["replicationRegion"] = region
     return {**row, **extra}
 
 
 def account_sync(
-    scans: list[RegionScan], found: list[DiscoveredServer] | None = None, account: str = TARGET
+    scans: list[RegionScan], found: list[DiscoveredServer] | None = None, account: str = TARGET, identity: Any = ""
 ) -> AccountSync:
-    return AccountSync(account, found or [], scans, 0, 0)
+    return AccountSync(account, found or [], scans, 0, 0, account if identity == "" else identity)
+
+
+def complete(region: str, *reported: str) -> RegionScan:
+    return RegionScan(region, "ACTIVE", complete=True, reported_arns=frozenset(reported))
 
 
 SCANS = [
-    RegionScan("us-east-1", "ACTIVE"),
-    RegionScan("eu-west-1", "THROTTLED"),
-    RegionScan("sa-east-1", "NOT_INITIALIZED"),
+    complete("us-east-1", arn("reported")),
+    RegionScan("eu-west-1", "THROTTLED", error_message="API rate limit exceeded"),
+    RegionScan(
+        "sa-east-1", "NOT_INITIALIZED", reported_arns=frozenset({arn("seen-before-failure", region="sa-east-1")})
+    ),
+    RegionScan("us-west-2", "ACTIVE", complete=False),
 ]
 
 
@@ -310,57 +331,97 @@ def legacy_scan(account: str) -> dict[str, Any]:
     }
 
 
-def test_cleanup_deletes_only_unsynced_records_of_successfully_scanned_regions(world_factory):
+def remaining(world: Any) -> list[str]:
+    return sorted(r["sourceServerID"] for r in inventory(world))
+
+
+def test_cleanup_deletes_only_what_this_run_proved_stale(world_factory):
     world = world_factory(
         {
             "tables": {
                 "inventory": [
-                    record("stale-active"),
-                    record("stale-uninitialised", region="sa-east-1"),
+                    record("stale"),
+                    record("reported"),
                     record("kept-throttled", region="eu-west-1"),
+                    record("kept-not-initialized", region="sa-east-1"),
+                    record("seen-before-failure", region="sa-east-1"),
+                    record("kept-malformed", region="us-west-2"),
                     record("kept-inactive", region="ap-south-1"),
                     record("kept-no-region", region=None),
+                    record("kept-region-disagrees", replicationRegion="eu-west-1"),
                     record("kept-odd-region", region=["us-east-1"]),
-                    record("kept-other-account", account=OTHER),
-                    record("kept-synced"),
+                    {**record("kept-not-a-drs-arn"), "sourceServerArn": "legacy-id-123"},
+                    record("kept-other-holder", account=OTHER, origin=TARGET),
+                    record("kept-other-origin", origin=OTHER),
                 ]
             }
         }
     )
-    found = [DiscoveredServer({"arn": "kept-synced"}, TARGET, "us-east-1")]
-    assert delete_stale_records([account_sync(SCANS, found)]) == 2
-    assert sorted(r["sourceServerArn"] for r in inventory(world)) == [
-        "kept-inactive",
-        "kept-no-region",
-        "kept-odd-region",
-        "kept-other-account",
-        "kept-synced",
-        "kept-throttled",
-    ]
+    assert delete_stale_records([account_sync(SCANS)]) == 1
+    assert "stale" not in remaining(world) and len(remaining(world)) == 12
     assert [c.params for c in calls_of(world, "Scan")] == [legacy_scan(TARGET)]  # one account: legacy's own scan
-    assert sorted(c.params["Key"]["sourceServerArn"]["S"] for c in calls_of(world, "DeleteItem")) == [
-        "stale-active",
-        "stale-uninitialised",
-    ]
+    assert [c.params["Key"]["sourceServerArn"]["S"] for c in calls_of(world, "DeleteItem")] == [arn("stale")]
 
 
-def test_cleanup_of_several_accounts_reads_the_table_once_and_applies_each_accounts_regions(world_factory):
+def test_a_record_is_judged_by_the_drs_holding_its_server_not_by_its_origin(world_factory):
+    """Cross-origin records (issue 13, case 1): OTHER's DRS holds servers originating in TARGET; only OTHER's complete
+    listing can prove them gone, and a record of TARGET's DRS originating in OTHER is proven by TARGET's."""
     world = world_factory(
         {
             "tables": {
                 "inventory": [
-                    record("t-stale"),
-                    record("t-kept", region="eu-west-1"),
-                    record("o-stale", account=OTHER, region="eu-west-1"),
-                    record("o-kept", account=OTHER),
-                    record("third", account="444444444444"),
+                    record("held-by-other", account=OTHER, origin=TARGET),
+                    record("held-by-target", origin=OTHER),
                 ]
             }
         }
     )
-    other = account_sync([RegionScan("eu-west-1", "ACTIVE"), RegionScan("us-east-1", "ERROR")], account=OTHER)
-    assert delete_stale_records([account_sync(SCANS), other]) == 2
-    assert sorted(r["sourceServerArn"] for r in inventory(world)) == ["o-kept", "t-kept", "third"]
+    throttled = account_sync([RegionScan("us-east-1", "THROTTLED")], account=OTHER)
+    assert delete_stale_records([account_sync([complete("us-east-1")]), throttled], [TARGET, OTHER]) == 1
+    assert remaining(world) == ["held-by-other"]
+
+
+def test_a_listing_proves_things_about_the_account_whose_credentials_made_it(world_factory):
+    """Someone else's credentials (issue 13, case 2): a row queried with the Lambda's credentials (no roleArn) or
+    another account's role lists that account's DRS, never the row's own."""
+    world = world_factory(
+        {
+            "tables": {
+                "inventory": [
+                    record("row-own"),
+                    record("lambda-held", account=LAMBDA, origin=TARGET),
+                    record("other-row", account=OTHER),
+                ]
+            }
+        }
+    )
+    as_lambda = account_sync([complete("us-east-1")], identity=LAMBDA)
+    as_nobody = account_sync([complete("us-east-1")], account=OTHER, identity=None)
+    assert delete_stale_records([as_lambda, as_nobody], [TARGET, OTHER]) == 1
+    assert remaining(world) == ["other-row", "row-own"]
+
+
+def test_records_of_a_skipped_account_are_considered_and_kept_unless_proven(world_factory):
+    world = world_factory(
+        {"tables": {"inventory": [record("skipped-own", account=OTHER), record("skipped-origin", origin=OTHER)]}}
+    )
+    assert delete_stale_records([account_sync([complete("us-east-1")])], [TARGET, OTHER]) == 1
+    assert remaining(world) == ["skipped-own"]
+    (scan,) = calls_of(world, "Scan")
+    assert scan.params["ExpressionAttributeValues"] == {":acct_0": {"S": TARGET}, ":acct_1": {"S": OTHER}}
+
+
+def test_cleanup_of_several_accounts_reads_the_table_once(world_factory):
+    world = world_factory(
+        {
+            "tables": {
+                "inventory": [record("t-stale"), record("o-stale", account=OTHER), record("third", account=LAMBDA)]
+            }
+        }
+    )
+    other = account_sync([complete("us-east-1")], account=OTHER)
+    assert delete_stale_records([account_sync([complete("us-east-1")]), other]) == 2
+    assert remaining(world) == ["third"]
     (scan,) = calls_of(world, "Scan")
     assert scan.params["FilterExpression"] == "sourceAccountId IN (:acct_0, :acct_1)"
     assert scan.params["ExpressionAttributeValues"] == {":acct_0": {"S": TARGET}, ":acct_1": {"S": OTHER}}
@@ -368,23 +429,24 @@ def test_cleanup_of_several_accounts_reads_the_table_once_and_applies_each_accou
 
 
 def test_cleanup_selects_at_most_100_accounts_per_scan(world_factory):
-    world = world_factory({"tables": {"inventory": [record("stale-last", account="300000000100")]}})
-    results = [account_sync(SCANS, account=f"{300000000000 + n:012d}") for n in range(101)]
+    last = "300000000100"
+    world = world_factory({"tables": {"inventory": [record("stale-last", account=last)]}})
+    results = [account_sync([complete("us-east-1")], account=f"{300000000000 + n:012d}") for n in range(101)]
     assert delete_stale_records(results) == 1
     scans = calls_of(world, "Scan")
     assert [len(c.params["ExpressionAttributeValues"]) for c in scans] == [100, 1]
-    assert scans[1].params == legacy_scan("300000000100")
+    assert scans[1].params == legacy_scan(last)
 
 
 def test_cleanup_of_no_account_reads_nothing(world_factory):
     world = world_factory({"tables": {"inventory": [record("stale")]}})
-    assert delete_stale_records([]) == 0 and world.calls == []
+    assert delete_stale_records([], [TARGET]) == 0 and world.calls == []
 
 
 def test_cleanup_follows_last_evaluated_key(world_factory):
     padding = "x" * 50_000
     world = world_factory({"tables": {"inventory": [record(f"stale-{n:02d}", pad=padding) for n in range(30)]}})
-    assert delete_stale_records([account_sync(SCANS)]) == 30
+    assert delete_stale_records([account_sync([complete("us-east-1")])]) == 30
     scans = calls_of(world, "Scan")
     assert len(scans) >= 2 and "ExclusiveStartKey" in scans[1].params
     assert inventory(world) == []
@@ -398,7 +460,7 @@ def test_cleanup_logs_delete_failures_without_counting_them(world_factory, caplo
         }
     )
     with caplog.at_level(logging.ERROR):
-        assert delete_stale_records([account_sync(SCANS)]) == 0
+        assert delete_stale_records([account_sync([complete("us-east-1")])]) == 0
     assert "Error deleting stale record stale-1" in caplog.text
 
 
@@ -410,19 +472,18 @@ def test_cleanup_scan_failure_raises_as_legacy(world_factory):
         delete_stale_records([account_sync(SCANS)])
 
 
-def test_synced_keys_are_built_as_legacy_builds_them():
-    found = [
-        DiscoveredServer({"arn": "a", "stagingArea": {"stagingAccountID": OTHER}}, TARGET, "r"),
-        DiscoveredServer({"arn": "b"}, TARGET, "r"),
-        DiscoveredServer({"stagingArea": {"stagingAccountID": ""}}, TARGET, "r"),
-    ]
-    assert synced_keys(account_sync([], found)) == {("a", OTHER), ("b", TARGET), ("", "")}
-
-
-def test_synced_keys_default_only_absent_keys():
-    """A present empty ``stagingAccountID`` and a present null ``arn`` are kept, as in the item's key (LB-9)."""
-    found = [
-        DiscoveredServer({"arn": None, "stagingArea": {"stagingAccountID": ""}}, TARGET, "r"),
-        DiscoveredServer({"arn": "c", "stagingArea": {}}, TARGET, "r"),
-    ]
-    assert synced_keys(account_sync([], found)) == {(None, ""), ("c", TARGET)}
+@pytest.mark.parametrize(
+    ("value", "holder"),
+    [
+        (arn("s-1"), (TARGET, "us-east-1")),
+        ("arn:aws-us-gov:drs:us-gov-west-1:222222222222:source-server/s-1", (TARGET, "us-gov-west-1")),
+        ("arn:aws:drs:us-east-1:222222222222:recovery-instance/i-1", None),
+        ("arn:aws:drs:us-east-1:2222:source-server/s-1", None),
+        ("arn:aws:ec2:us-east-1:222222222222:source-server/s-1", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_the_holder_of_a_record_is_read_from_its_drs_arn(value, holder):
+    region = holder[1] if holder else "us-east-1"
+    assert holder_of({"sourceServerArn": value, "replicationRegion": region}) == holder

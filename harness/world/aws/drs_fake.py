@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,6 +63,27 @@ def page_number(body: dict[str, Any], default_page_size: int) -> int:
 Response = tuple[int, dict[str, str], bytes]
 
 
+@dataclass(frozen=True)
+class ServedPage:
+    """A ``DescribeSourceServers`` page the fake answered itself (a fault's answer never reaches the fake).
+
+    Attributes:
+        account: The caller's account: whose DRS answered.
+        region: The region asked.
+        offset: Index of the page's first server among the region's (filtered) servers.
+        size: The page size.
+        total: How many (filtered) servers the region holds.
+        filtered: Whether the request carried filters (such a pagination does not list the whole region).
+    """
+
+    account: str
+    region: str
+    offset: int
+    size: int
+    total: int
+    filtered: bool
+
+
 class DrsFake:
     """DRS source servers per (account, region), served over the wire.
 
@@ -80,6 +102,7 @@ class DrsFake:
         self.servers = servers
         self.page_size = page_size
         self.account_of = account_of
+        self.served: list[ServedPage] = []
 
     def handle(self, operation: str, request: AWSPreparedRequest, account: str) -> Response:
         """Answer one DRS request.
@@ -103,9 +126,11 @@ class DrsFake:
             if decoded is None:
                 return _error("ValidationException", "Invalid nextToken")
             offset = decoded
-        items = _filtered(self.servers.get((account, region), []), body.get("filters") or {})
+        filters = body.get("filters") or {}
+        items = _filtered(self.servers.get((account, region), []), filters)
         size = int(max_results or self.page_size)
         page = items[offset : offset + size]
+        self.served.append(ServedPage(account, region, offset, size, len(items), bool(filters)))
         answer: dict[str, Any] = {"items": page}
         if offset + size < len(items):
             answer["nextToken"] = encode_token(offset + size)
