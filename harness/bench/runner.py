@@ -12,6 +12,7 @@ from harness.bench.table import markdown_table
 from harness.bench.worlds import DEFAULT_LATENCY_MS, bench_cases
 from harness.engine.implementations import resolve
 from harness.engine.provenance import build_provenance
+from harness.redaction import redact_text
 
 DEFAULT_PAIRS = 5
 
@@ -55,6 +56,6 @@ def run_bench(
         "implementations": list(labels),
         "worlds": [{**asdict(r), **r.summary()} for r in results],
     }
-    (out_dir / "bench.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
-    (out_dir / "bench.md").write_text(markdown_table(results, latency, pairs))
+    (out_dir / "bench.json").write_text(redact_text(json.dumps(document, indent=2, default=str)) + "\n")
+    (out_dir / "bench.md").write_text(redact_text(markdown_table(results, latency, pairs)))
     return results

@@ -1,9 +1,10 @@
 """What every report says, computed once: the sanitised run data, metadata and the wording both renderers share.
 
 :func:`build_view` turns a :class:`~harness.engine.model.RunResult` (or its ``to_dict()``, e.g. a ``verdict.json``)
-into one plain dict. Secrets are redacted a second time here (the engine redacts observations already): any value
-under a key that looks like a secret, AWS access key ids and ``secret=value`` pairs in text, and the secret values of
-the current environment, so that a report can be attached to a ticket or a pull request as it is.
+into one plain dict. It goes through the harness's one redactor (:func:`harness.redaction.redact_output`) a second
+time (the engine redacts observations already): the real credentials, AWS secret shapes, values under secret-looking
+keys, and ExternalIds masked unless ``--show-external-ids``, so that a report can be attached to a ticket or a pull
+request as it is.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.engine.model import APPROVED_DIVERGENCE, DIVERGENT, EQUIVALENT, ERROR, GO, RunResult
-from harness.engine.normalise import SECRET_KEY, fingerprint, known_secrets, scrub_text
+from harness.redaction import redact_output
 from harness.report import triage
 from harness.report.metadata import collect_metadata
 
@@ -88,33 +89,6 @@ MAX_GROUP_LINES = 6
 #: Scenario names listed in one line (the rest are counted).
 MAX_NAMES = 8
 _BRIEF_VALUE_CHARS = 60
-_REDACTED = re.compile(r"^<redacted:[0-9a-f]{8}>$")
-
-
-def sanitise(value: Any, known: tuple[str, ...] = ()) -> Any:
-    """Redact secrets in report data (idempotent: values the engine already redacted are kept as they are).
-
-    Args:
-        value: JSON data.
-        known: Exact secret values to scrub from text (default: none besides the patterns).
-
-    Returns:
-        A redacted copy.
-    """
-    if isinstance(value, dict):
-        return {key: _sanitise_item(key, item, known) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [sanitise(item, known) for item in value]
-    if isinstance(value, str):
-        return scrub_text(value, known)
-    return value
-
-
-def _sanitise_item(key: Any, item: Any, known: tuple[str, ...]) -> Any:
-    secret_key = isinstance(key, str) and SECRET_KEY.search(key) is not None
-    if not secret_key or item in (None, "") or (isinstance(item, str) and _REDACTED.match(item)):
-        return sanitise(item, known)
-    return fingerprint(item)
 
 
 def anchor(name: str) -> str:
@@ -239,7 +213,7 @@ def build_view(result: RunResult | dict[str, Any]) -> dict[str, Any]:
         ``counts``, ``description``, ``clock`` and ``seed``.
     """
     data = result.to_dict() if isinstance(result, RunResult) else result
-    run = sanitise(data, known_secrets())
+    run = redact_output(data)
     for scenario in run["scenarios"]:
         scenario.update(_scenario_extras(scenario.get("source", "<memory>")))
         scenario["anchor"] = anchor(scenario["name"])
@@ -248,7 +222,7 @@ def build_view(result: RunResult | dict[str, Any]) -> dict[str, Any]:
     run["causes"] = triage.causes(triage.difference_groups(run["scenarios"]))
     run["staleApprovals"] = triage.stale_approvals(run["scenarios"])
     clocks = sorted({s["clock"] for s in run["scenarios"] if s.get("clock")})
-    run["metadata"] = sanitise(collect_metadata(run, clocks))
+    run["metadata"] = redact_output(collect_metadata(run, clocks))
     run["blockerItems"] = _blockers(run)
     run["go"] = run["verdict"] == GO
     return run

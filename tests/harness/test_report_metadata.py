@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.report.content import brief, duration, sanitise
+from harness.redaction import redact_output
+from harness.report.content import brief, duration
 from harness.report.markdown import code, fenced
 from harness.report.metadata import git_state, module_sources, repository_root, tree_sha256
 
@@ -82,13 +83,13 @@ def test_durations_read_well() -> None:
     assert [duration(s) for s in (0.421, 12.34, 125, None)] == ["0.42 s", "12.3 s", "2 min 5 s", "0.00 s"]
 
 
-def test_sanitise_keeps_engine_markers_and_redacts_secret_keys() -> None:
+def test_report_redaction_keeps_engine_markers_and_redacts_secret_keys() -> None:
     data = {"SessionToken": "<redacted:0123abcd>", "password": "hunter2hunter2", "nested": [{"apiToken": None}]}
-    clean = sanitise(data)
+    clean = redact_output(data)
     assert clean["SessionToken"] == "<redacted:0123abcd>"
     assert clean["password"].startswith("<redacted:") and "hunter2" not in str(clean)
     assert clean["nested"] == [{"apiToken": None}]
-    assert "AKIAABCDEFGHIJKLMNOP" not in sanitise("key AKIAABCDEFGHIJKLMNOP in text")
+    assert "AKIAABCDEFGHIJKLMNOP" not in redact_output("key AKIAABCDEFGHIJKLMNOP in text")
 
 
 def test_markdown_code_survives_backticks() -> None:
