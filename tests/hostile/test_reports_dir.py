@@ -95,7 +95,13 @@ def test_the_report_set_is_replaced_by_one_link_swap_and_an_old_directory_is_mig
     assert _run(reports).code == EXIT_OK
     first = os.readlink(reports)
     assert reports.is_symlink() and first.startswith(".reports.versions/")
-    assert sorted(p.name for p in reports.iterdir()) == ["junit.xml", "report.html", "report.md", "verdict.json"]
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "junit.xml",
+        "report.html",
+        "report.md",
+        "summary.md",
+        "verdict.json",
+    ]
     migrated = {p.name for p in (tmp_path / ".reports.versions").iterdir()} - {Path(first).name}
     assert [name[:9] for name in migrated] == ["previous-"]  # the old directory, kept until the next run
     assert _run(reports).code == EXIT_OK
