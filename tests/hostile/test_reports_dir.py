@@ -35,7 +35,9 @@ needs_file_modes = pytest.mark.skipif(not file_modes_bind(), reason="file modes 
 
 def _run(report_dir: Path, *extra: str, unprivileged: bool = False) -> object:
     return run_harness(
-        ["run", SCENARIOS[0], "--jobs", "1", "--report-dir", str(report_dir), *extra], unprivileged=unprivileged
+        ["run", SCENARIOS[0], "--jobs", "1", "--report-dir", str(report_dir), *extra],
+        unprivileged=unprivileged,
+        timeout=RUN_TIMEOUT_SECONDS,  # it runs a scenario to the end: the refusal cases' switch is too short
     )
 
 
