@@ -110,15 +110,15 @@ def read_partial(path: Path) -> Partial:
         raise BadInputError(f"{file}: not JSON ({error})") from None
     if not isinstance(document, dict) or document.get("schemaVersion") != VERDICT_SCHEMA_VERSION:
         raise BadInputError(f"{file}: not a verdict.json of schema version {VERDICT_SCHEMA_VERSION}")
-    problem = next(iter(sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))), None)
-    if problem is not None:
-        where = "/".join(str(part) for part in problem.absolute_path) or "(top level)"
-        raise BadInputError(f"{file}: {where}: {problem.message} (verdict.schema.json)")
     if document.get("verdict") != PARTIAL or not isinstance(document.get("shard"), dict):
         raise BadInputError(
             f"{file}: not a shard's partial verdict (it says {document.get('verdict')!r}); merge combines the "
             "verdicts of `python -m harness gate --shard K/N`"
         )
+    problem = next(iter(sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))), None)
+    if problem is not None:
+        where = "/".join(str(part) for part in problem.absolute_path) or "(top level)"
+        raise BadInputError(f"{file}: {where}: {problem.message} (verdict.schema.json)")
     return Partial(file, document)
 
 
