@@ -12,6 +12,11 @@ child (:func:`harness.engine.implementations.check_in_child`), and every run is 
 ``--timeout`` (:mod:`harness.engine.isolation`). ``gate`` exits 0 only after reading back, from the report
 directory (default ``reports/``), a ``verdict.json`` of this very run that says GO.
 
+``gate --shard K/N`` runs one deterministic share of the library (:mod:`harness.engine.shards`) and writes only a
+partial ``verdict.json`` (verdict ``PARTIAL``, never a GO; exit 1 when one of its own scenarios is divergent or in
+error); ``merge`` judges the N shards as one library (:mod:`harness.engine.merge`) and writes the gate's report set,
+exiting as the gate does (and 2 when the shards are not one gate's).
+
 This module only imports ``argparse`` and :mod:`harness.commandline` at load time; the engine is imported when a
 command runs.
 """
@@ -139,6 +144,8 @@ def gate(args: argparse.Namespace) -> int:
     Exit 0 only when this run's verdict, read back from the report directory, says GO: whatever happened on the
     way, no other path out of the gate gives 0.
     """
+    if args.durations is not None and args.shard is None:
+        raise BadInputError("--durations balances shards: give --shard K/N with it")
     code, result = _execute(args, "gate", [str(args.scenarios_dir)])
     if code != EXIT_OK or result.shard is not None:
         return code

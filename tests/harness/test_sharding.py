@@ -255,10 +255,13 @@ def test_shard_syntax() -> None:
             parse_shard(bad)
 
 
-def test_a_gate_with_a_bad_shard_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_gate_with_a_bad_shard_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(["gate", "--shard", "4/3"])
     assert stopped.value.code == EXIT_BAD_INPUT and "--shard" in capsys.readouterr().err
+    assert main(["gate", "--durations", "verdict.json", "--report-dir", str(tmp_path / "r")]) == EXIT_BAD_INPUT
+    assert "--durations balances shards: give --shard K/N with it" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
 
 
 def test_without_durations_the_plan_is_round_robin_in_file_order() -> None:
