@@ -149,11 +149,7 @@ def gate(args: argparse.Namespace) -> int:
     code, result = _execute(args, "gate", [str(args.scenarios_dir)])
     if code != EXIT_OK or result.shard is not None:
         return code
-    problem = _go_on_disk(result, args.report_dir)
-    if problem:
-        write_line(sys.stderr, f"error: {problem}: the gate does not pass without it")
-        return EXIT_NO_GO
-    return EXIT_OK
+    return _go_read_back(result, args.report_dir, "gate")
 
 
 def merge(args: argparse.Namespace) -> int:
@@ -174,11 +170,14 @@ def merge(args: argparse.Namespace) -> int:
     write_line(sys.stderr, f"merge: {len(partials)} shard(s), {len(result.scenarios)} scenario(s)")
     _summary(result, sys.stdout)
     _where(args.report_dir, [path.name for path in written])
-    if result.verdict != "GO":
-        return EXIT_NO_GO
-    problem = _go_on_disk(result, args.report_dir)
+    return EXIT_NO_GO if result.verdict != "GO" else _go_read_back(result, args.report_dir, "merge")
+
+
+def _go_read_back(result: Any, report_dir: Path, command: str) -> int:
+    """Exit 0 only when the report directory holds ``result``'s GO verdict; otherwise say why and exit 1."""
+    problem = _go_on_disk(result, report_dir)
     if problem:
-        write_line(sys.stderr, f"error: {problem}: the merge does not pass without it")
+        write_line(sys.stderr, f"error: {problem}: the {command} does not pass without it")
         return EXIT_NO_GO
     return EXIT_OK
 
