@@ -186,6 +186,7 @@ REFUSALS = {
     "not the scenarios it says it holds": lambda v: v["shard"].update(scenarios=[]),
     "verdict.schema.json": lambda v: v.pop("coverage"),
     "not a shard's partial verdict": lambda v: v.update(verdict="NO-GO"),
+    "not a verdict.json of schema version 1.0": lambda v: v.update(schemaVersion="0.9"),
 }
 
 
@@ -220,6 +221,9 @@ def test_merge_refuses_a_missing_or_repeated_shard_and_a_scenario_in_two_shards_
     (tmp_path / "empty").mkdir()
     assert main(["merge", str(tmp_path / "empty"), *reports]) == EXIT_BAD_INPUT
     assert "cannot read it" in capsys.readouterr().err
+    (shards[2] / "verdict.json").write_text("{", encoding="utf-8")
+    assert main(["merge", *map(str, shards), *reports]) == EXIT_BAD_INPUT
+    assert "verdict.json: not JSON" in capsys.readouterr().err
     assert not (tmp_path / "merged").exists()
 
 
