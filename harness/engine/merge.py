@@ -171,6 +171,8 @@ def _check_shards(partials: list[Partial]) -> None:
     seen: dict[int, Partial] = {}
     for partial in partials:
         index = partial.shard["index"]
+        if index > count:
+            raise BadInputError(f"{partial.path} says it is shard {index} of {count}, which no gate makes")
         if index in seen:
             raise BadInputError(f"shard {index} of {count} is given twice: {seen[index].path} and {partial.path}")
         seen[index] = partial

@@ -183,6 +183,7 @@ REFUSALS = {
     "mixed code under test": lambda v: v["provenance"]["packages"]["refactored"].update(sha256="3" * 64),
     "mixed ExternalId settings": lambda v: v["shard"].update(showExternalIds=True),
     "shards of different counts": lambda v: v["shard"].update(count=4),
+    "which no gate makes": lambda v: v["shard"].update(index=5),
     "not the scenarios it says it holds": lambda v: v["shard"].update(scenarios=[]),
     "verdict.schema.json": lambda v: v.pop("coverage"),
     "not a shard's partial verdict": lambda v: v.update(verdict="NO-GO"),
