@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from harness.redaction import share_salt
 from harness.scenario import Scenario, scenario_from_dict
 from harness.world import World
 
@@ -22,6 +24,22 @@ settings.register_profile("nightly", deadline=None, max_examples=300, suppress_h
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 WorldFactory = Callable[..., World]
+#: One fingerprint salt per test run for every pytest-xdist worker: workers exchange baseline observations
+#: (tests/comparison/conftest.py), whose redacted secrets must read alike in every worker.
+_RUN_SALT = secrets.token_bytes(16)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist controller: give each worker this run's fingerprint salt."""
+    node.workerinput["fingerprint_salt"] = _RUN_SALT.hex()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker fingerprints secrets with its run's salt (serial runs keep their own)."""
+    salt = getattr(config, "workerinput", {}).get("fingerprint_salt")
+    if salt:
+        share_salt(bytes.fromhex(salt))
 
 
 @pytest.fixture

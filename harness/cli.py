@@ -1,7 +1,7 @@
 """Command line of the harness: ``python -m harness <command> ...``: the parser and the dispatch, nothing else.
 
 Each command lives with the package it drives, as a module that declares the command's arguments and handles it:
-:mod:`harness.scenario.command` (``validate``), :mod:`harness.engine.commands` (``run``, ``gate``),
+:mod:`harness.scenario.command` (``validate``), :mod:`harness.engine.commands` (``run``, ``gate``, ``merge``),
 :mod:`harness.fuzz.command` (``fuzz``) and :mod:`harness.bench.command` (``bench``). Those modules import only
 ``argparse`` and :mod:`harness.commandline` (exit codes, output lines, shared arguments) at load time and the heavy
 parts (moto, the engine) when their command runs, so ``validate`` and ``--help`` stay fast; none imports this module.
@@ -30,7 +30,7 @@ from typing import TextIO
 
 from harness.bench.command import bench, bench_arguments
 from harness.commandline import EXIT_BAD_INPUT, BadInputError, check_aws_configuration, write_line
-from harness.engine.commands import gate, gate_arguments, run, run_arguments
+from harness.engine.commands import gate, gate_arguments, merge, merge_arguments, run, run_arguments
 from harness.fuzz.command import fuzz, fuzz_arguments
 from harness.interruption import Interrupted, handling_signals
 from harness.redaction import redact_text, remember_real_credentials
@@ -86,6 +86,12 @@ def command(
 command("validate", "check scenario files against the schema and the rules", validate_arguments, False)(validate)
 command("run", "run scenarios through baseline and candidate; exit 1 on a divergence or error", run_arguments)(run)
 command("gate", "run every scenario; NO-GO on a divergence, a coverage gap or a stale approval", gate_arguments)(gate)
+command(
+    "merge",
+    "combine the partial verdicts of `gate --shard K/N` into one verdict and one set of reports",
+    merge_arguments,
+    False,
+)(merge)
 command("fuzz", "generated worlds through baseline and candidate; exit 1 on an unapproved divergence", fuzz_arguments)(
     fuzz
 )

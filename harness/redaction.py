@@ -67,12 +67,13 @@ MIN_KNOWN_LENGTH = 8
 MIN_EXTERNAL_ID_LENGTH = 4
 _MAX_CREDENTIALS_FILE_BYTES = 1024 * 1024
 _REDACTED = re.compile(r"^<redacted:[0-9a-f]{8}>$")
-_SALT = secrets.token_bytes(16)
+_SALT_BYTES = 16
 
 
 class _State:
-    """What this process knows: real secret values, ExternalIds, and whether ExternalIds are shown."""
+    """What this process knows: real secret values, ExternalIds, whether ExternalIds are shown, the fingerprint salt."""
 
+    salt = secrets.token_bytes(_SALT_BYTES)
     known: set[str] = set()
     external_ids: set[str] = set()
     show_external_ids = False
@@ -88,8 +89,22 @@ def fingerprint(value: Any) -> str:
     Returns:
         ``<redacted:xxxxxxxx>`` with a salted hash prefix (the salt is random per process).
     """
-    digest = hashlib.sha256(_SALT + repr(value).encode()).hexdigest()[:8]
+    digest = hashlib.sha256(_State.salt + repr(value).encode()).hexdigest()[:8]
     return f"<redacted:{digest}>"
+
+
+def share_salt(salt: bytes) -> None:
+    """Fingerprint with ``salt`` from now on, to compare observations made in other processes of the same run.
+
+    Processes forked from this one inherit its salt; processes started afresh that exchange observations (the
+    pytest-xdist workers of the comparison suite share baseline runs) must be given one salt, random per run.
+
+    Raises:
+        ValueError: ``salt`` is shorter than 16 bytes.
+    """
+    if len(salt) < _SALT_BYTES:
+        raise ValueError(f"a fingerprint salt has at least {_SALT_BYTES} bytes")
+    _State.salt = bytes(salt)
 
 
 def mask(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""``python -m harness run`` and ``python -m harness gate``: argument declarations and handlers.
+"""``python -m harness run``, ``gate`` and ``merge``: argument declarations and handlers.
 
 Exit codes: 0 when nothing is divergent or in error (and, for ``gate``, nothing else blocks), 1 otherwise, 2 on bad
 input (a missing or invalid scenario file, an unknown implementation, a malformed approvals file, an approval id no
@@ -11,6 +11,11 @@ The code under test never runs in this process: implementation names are checked
 child (:func:`harness.engine.implementations.check_in_child`), and every run is made in a child of its own with
 ``--timeout`` (:mod:`harness.engine.isolation`). ``gate`` exits 0 only after reading back, from the report
 directory (default ``reports/``), a ``verdict.json`` of this very run that says GO.
+
+``gate --shard K/N`` runs one deterministic share of the library (:mod:`harness.engine.shards`) and writes only a
+partial ``verdict.json`` (verdict ``PARTIAL``, never a GO; exit 1 when one of its own scenarios is divergent or in
+error); ``merge`` judges the N shards as one library (:mod:`harness.engine.merge`) and writes the gate's report set,
+exiting as the gate does (and 2 when the shards are not one gate's).
 
 This module only imports ``argparse`` and :mod:`harness.commandline` at load time; the engine is imported when a
 command runs.
@@ -84,13 +89,47 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def gate_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``gate``."""
+    from harness.engine.shards import SHARD_SYNTAX, parse_shard
+
     parser.add_argument(
         "--scenarios-dir",
         type=Path,
         default=Path(DEFAULT_SCENARIO_DIR),
         help="the scenario library (default: scenarios/)",
     )
+    parser.add_argument(
+        "--shard",
+        type=parse_shard,
+        metavar="K/N",
+        help=f"run only shard {SHARD_SYNTAX} of the library and write a PARTIAL verdict (never a GO); combine "
+        "all N with `python -m harness merge`",
+    )
+    parser.add_argument(
+        "--durations",
+        type=Path,
+        metavar="FILE",
+        help="balance the shards by these recorded durations: a verdict.json of an earlier gate or merge, or a "
+        "JSON map of scenario names to seconds (default: file order, round-robin)",
+    )
     _common_arguments(parser, DEFAULT_REPORT_DIR)
+
+
+def merge_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``merge``."""
+    parser.add_argument(
+        "shards",
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="every shard's report directory (holding its partial verdict.json), or the verdict.json files",
+    )
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=DEFAULT_REPORT_DIR,
+        help=f"write the merged verdict.json, summary.md, report.html, report.md and junit.xml here "
+        f"(default: {DEFAULT_REPORT_DIR}/)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,12 +144,40 @@ def gate(args: argparse.Namespace) -> int:
     Exit 0 only when this run's verdict, read back from the report directory, says GO: whatever happened on the
     way, no other path out of the gate gives 0.
     """
+    if args.durations is not None and args.shard is None:
+        raise BadInputError("--durations balances shards: give --shard K/N with it")
     code, result = _execute(args, "gate", [str(args.scenarios_dir)])
-    if code != EXIT_OK:
+    if code != EXIT_OK or result.shard is not None:
         return code
-    problem = _go_on_disk(result, args.report_dir)
+    return _go_read_back(result, args.report_dir, "gate")
+
+
+def merge(args: argparse.Namespace) -> int:
+    """Combine the partial verdicts of ``gate --shard K/N`` into the gate's verdict and reports; exit as the gate does.
+
+    Bad input (exit 2) is anything that is not the N shards of one gate (see :mod:`harness.engine.merge`); exit 0
+    only after reading back a GO verdict of this merge from the report directory.
+    """
+    from harness.engine.merge import merge_partials, read_partials
+    from harness.engine.reports import ReportDirectory
+    from harness.redaction import show_external_ids
+
+    partials = read_partials(args.shards)
+    show_external_ids(partials[0].shard["showExternalIds"])
+    with ReportDirectory(args.report_dir) as reports:
+        result = merge_partials(partials)
+        written = reports.write(result)
+    write_line(sys.stderr, f"merge: {len(partials)} shard(s), {len(result.scenarios)} scenario(s)")
+    _summary(result, sys.stdout)
+    _where(args.report_dir, [path.name for path in written])
+    return EXIT_NO_GO if result.verdict != "GO" else _go_read_back(result, args.report_dir, "merge")
+
+
+def _go_read_back(result: Any, report_dir: Path, command: str) -> int:
+    """Exit 0 only when the report directory holds ``result``'s GO verdict; otherwise say why and exit 1."""
+    problem = _go_on_disk(result, report_dir)
     if problem:
-        write_line(sys.stderr, f"error: {problem}: the gate does not pass without it")
+        write_line(sys.stderr, f"error: {problem}: the {command} does not pass without it")
         return EXIT_NO_GO
     return EXIT_OK
 
@@ -168,18 +235,24 @@ def _prepare(args: argparse.Namespace, paths: list[str]) -> tuple[Any, Any, dict
 
 
 def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> tuple[int, Any]:
-    """Run the command; the exit code and the run's result (``None`` on bad input)."""
-    from harness.engine.coverage import coverage, gate_blockers
+    """Run the command; the exit code and the run's result (``None`` on bad input).
+
+    With ``--shard K/N`` (``gate`` only) only that share of the library runs, and the result is a partial one whose
+    exit code says whether its own scenarios passed (its verdict is never GO: see :mod:`harness.engine.shards`).
+    """
     from harness.engine.implementations import approvals_apply
     from harness.engine.isolation import Containment
-    from harness.engine.reports import ReportDirectory
+    from harness.engine.reports import ReportDirectory, write_verdict
     from harness.engine.runner import run_scenarios
 
-    baseline, candidate, approvals, scenarios = _prepare(args, paths)
+    baseline, candidate, approvals, library = _prepare(args, paths)
+    scenarios, shard = _share(args, library)
     written: list[Path] = []
     with contextlib.ExitStack() as stack:
         reports = stack.enter_context(ReportDirectory(args.report_dir)) if args.report_dir is not None else None
         header = f"{command}: {len(scenarios)} scenario(s), baseline {baseline.name}, candidate {candidate.name}"
+        if shard is not None:
+            header += f"; shard {shard['index']} of {shard['count']} of {len(library)} ({shard['balancedBy']})"
         if not approvals_apply(baseline.name, candidate.name):
             header += f"; {FIDELITY_NOTE}"
         write_line(sys.stderr, header)
@@ -194,15 +267,61 @@ def _execute(args: argparse.Namespace, command: str, paths: list[str]) -> tuple[
             jobs=args.jobs,
             containment=Containment(args.timeout),
         )
-        result.coverage = coverage(scenarios, result.scenarios, approvals if result.approvals_apply else ())
-        if command == "gate":
-            result.blockers = gate_blockers(result.coverage, result.scenarios)
+        _judge(result, command, library, scenarios, approvals, shard)
         if reports is not None:
-            written = reports.write(result)
+            written = reports.write(result, [write_verdict] if shard is not None else None)
     _summary(result, sys.stdout)
     if written:
         _where(args.report_dir, [path.name for path in written])
-    return (EXIT_OK if result.verdict == "GO" else EXIT_NO_GO), result
+    passed = result.verdict == "GO" or (result.shard is not None and not result.failing)  # a shard: its own scenarios
+    return (EXIT_OK if passed else EXIT_NO_GO), result
+
+
+def _judge(
+    result: Any,
+    command: str,
+    library: list[Any],
+    scenarios: list[Any],
+    approvals: dict[str, Any],
+    shard: dict[str, Any] | None,
+) -> None:
+    """Coverage and the gate's findings on the whole library; a shard only carries its rows for the merge."""
+    from harness.engine.coverage import coverage, coverage_rows, gate_blockers
+    from harness.engine.provenance import build_provenance
+
+    if shard is not None:
+        result.shard = shard
+        result.coverage = {"scenarios": coverage_rows(scenarios, result.scenarios)}
+        result.provenance = build_provenance(result.baseline, result.candidate, [s.source for s in library])
+        return
+    result.coverage = coverage(scenarios, result.scenarios, approvals if result.approvals_apply else ())
+    if command == "gate":
+        result.blockers = gate_blockers(result.coverage, result.scenarios)
+
+
+def _share(args: argparse.Namespace, library: list[Any]) -> tuple[list[Any], dict[str, Any] | None]:
+    """The scenarios to run and, for ``--shard K/N``, the partial verdict's ``shard`` section."""
+    from harness.engine.approvals import DEFAULT_APPROVALS
+    from harness.engine.provenance import file_sha256, scenario_set_sha256
+    from harness.engine.shards import assign, balanced_by, read_durations, shard_section
+
+    shard = getattr(args, "shard", None)
+    if shard is None:
+        return library, None
+    names = [scenario.name for scenario in library]
+    durations = read_durations(args.durations) if args.durations is not None else None
+    held = [library[position] for position in assign(names, shard.count, durations)[shard.index - 1]]
+    approvals_path = Path(args.approvals or DEFAULT_APPROVALS)
+    section = shard_section(
+        shard,
+        names,
+        [scenario.name for scenario in held],
+        balanced_by(names, durations, args.durations),
+        scenario_set_sha256(scenario.source for scenario in library),
+        {"path": str(approvals_path), "sha256": file_sha256(approvals_path)},
+        args.show_external_ids,
+    )
+    return held, section
 
 
 def _where(directory: Path, names: list[str]) -> None:
@@ -225,6 +344,9 @@ def _progress(position: int, total: int, outcome: Any, eta: Eta) -> None:
 
 def _summary(result: Any, stream: TextIO) -> None:
     counts = ", ".join(f"{n} {outcome}" for outcome, n in result.counts.items() if n)
-    write_line(stream, f"{result.verdict}: {len(result.scenarios)} scenario(s): {counts} ({result.duration_s:.1f}s)")
+    verdict = result.verdict
+    if result.shard is not None:
+        verdict += f" (shard {result.shard['index']} of {result.shard['count']}: not a verdict until merged)"
+    write_line(stream, f"{verdict}: {len(result.scenarios)} scenario(s): {counts} ({result.duration_s:.1f}s)")
     for reason in result.reasons():
         write_line(stream, f"  - {reason}")

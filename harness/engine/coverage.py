@@ -3,7 +3,9 @@
 Error types are derived from the DRS faults a scenario declares (static: no run needed). Legacy failure states are
 what the baseline actually recorded: the ``status`` of the region-status batch items it wrote (a state is only
 covered when legacy really reached it). :func:`coverage` builds the matrices the gate checks and the reports and
-``docs/scenarios.md`` show; :func:`scenario_coverage` gives one scenario's row.
+``docs/scenarios.md`` show; :func:`scenario_coverage` gives one scenario's row. A shard of a sharded gate carries its
+scenarios' rows (:func:`coverage_rows`) and the merge builds the library's table from all of them
+(:func:`coverage_table`): coverage is only judged on the whole library.
 """
 
 from __future__ import annotations
@@ -81,6 +83,12 @@ def scenario_coverage(scenario: Scenario, baseline: Observation | None = None) -
     }
 
 
+def coverage_rows(scenarios: Iterable[Scenario], results: Iterable[ScenarioResult] = ()) -> dict[str, Any]:
+    """Each scenario's row (:func:`scenario_coverage`), in the scenarios' order: what a shard carries to the merge."""
+    baselines = {result.name: result.baseline for result in results}
+    return {s.name: scenario_coverage(s, baselines.get(s.name)) for s in scenarios}
+
+
 def coverage(
     scenarios: Iterable[Scenario], results: Iterable[ScenarioResult] = (), approval_ids: Iterable[str] = ()
 ) -> dict[str, Any]:
@@ -95,8 +103,14 @@ def coverage(
         ``{"errorTypes": {type: [scenario...]}, "legacyStates": {state: [...]}, "approvals": {id: [...]},
         "scenarios": {name: row}, "missing": {"errorTypes": [...], "legacyStates": [...], "approvals": [...]}}``.
     """
-    baselines = {result.name: result.baseline for result in results}
-    rows = {s.name: scenario_coverage(s, baselines.get(s.name)) for s in scenarios}
+    return coverage_table(coverage_rows(scenarios, results), approval_ids)
+
+
+def coverage_table(rows: dict[str, dict[str, list[str]]], approval_ids: Iterable[str] = ()) -> dict[str, Any]:
+    """:func:`coverage` from the library's rows (scenario name -> :func:`scenario_coverage`), in library order.
+
+    The merge of a sharded gate calls it with every shard's rows, so that coverage is judged on the whole library.
+    """
     error_types = {kind: [n for n, row in rows.items() if kind in row["errorTypes"]] for kind in ERROR_TYPES}
     states = {state: [n for n, row in rows.items() if state in row["legacyStates"]] for state in LEGACY_STATES}
     ids = list(dict.fromkeys([*approval_ids, *(a for row in rows.values() for a in row["approvals"])]))

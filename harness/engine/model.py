@@ -72,6 +72,8 @@ EXCUSED = "excused"
 
 GO = "GO"
 NO_GO = "NO-GO"
+#: The verdict of one shard of a sharded gate (``gate --shard K/N``): never a GO; ``harness merge`` judges the whole.
+PARTIAL = "PARTIAL"
 #: The version of verdict.json's shape (harness/engine/verdict.schema.json); raised when a field changes meaning.
 VERDICT_SCHEMA_VERSION = "1.0"
 
@@ -463,6 +465,8 @@ class RunResult:
         provenance: What the verdict was made from (:func:`harness.engine.provenance.build_provenance`); filled in
             when the verdict is written if not set before.
         run_id: Unique per run; the gate checks that the verdict on disk carries it before it exits 0.
+        shard: For one shard of a sharded gate, which share of which library it holds
+            (:func:`harness.engine.shards.shard_section`); its verdict is then :data:`PARTIAL`.
     """
 
     command: str
@@ -477,6 +481,7 @@ class RunResult:
     approvals_apply: bool = True
     provenance: dict[str, Any] | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    shard: dict[str, Any] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -490,7 +495,13 @@ class RunResult:
 
     @property
     def verdict(self) -> str:
-        """``GO`` when no scenario is divergent or in error and nothing else blocks; ``NO-GO`` otherwise."""
+        """``GO`` when no scenario is divergent or in error and nothing else blocks; ``NO-GO`` otherwise.
+
+        A shard's verdict is :data:`PARTIAL` whatever its scenarios did: only the merge of every shard can judge
+        coverage and approvals, so no share of a library is ever a GO.
+        """
+        if self.shard is not None:
+            return PARTIAL
         return GO if not self.failing and not self.blockers else NO_GO
 
     def reasons(self) -> list[str]:
@@ -499,7 +510,7 @@ class RunResult:
 
     def to_dict(self, full: bool = False) -> dict[str, Any]:
         """The ``verdict.json`` document (its shape: ``harness/engine/verdict.schema.json``)."""
-        return {
+        document = {
             "schemaVersion": VERDICT_SCHEMA_VERSION,
             "verdict": self.verdict,
             "runId": self.run_id,
@@ -517,3 +528,6 @@ class RunResult:
             "provenance": self.provenance,
             "scenarios": [s.to_dict(full=full) for s in self.scenarios],
         }
+        if self.shard is not None:
+            document["shard"] = self.shard
+        return document

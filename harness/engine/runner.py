@@ -315,12 +315,22 @@ def _run_in_worker(
 
 def approval_summary(results: list[ScenarioResult], approvals: dict[str, Approval]) -> list[dict[str, Any]]:
     """Per declared approval: its declaration, the scenarios referencing it, where it applied, where it was stale."""
+    return summarise_approvals(results, [approval.to_dict() for approval in approvals.values()])
+
+
+def summarise_approvals(results: list[Any], declarations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`approval_summary` from the declarations as ``verdict.json`` holds them (what a merge of shards has).
+
+    Args:
+        results: The scenario results in library order (anything with ``name`` and ``approvals`` uses).
+        declarations: Each approval's ``to_dict()``, in declaration order.
+    """
     summary = []
-    for approval in approvals.values():
-        uses = [(r.name, use) for r in results for use in r.approvals if use.id == approval.id]
+    for declaration in declarations:
+        uses = [(r.name, use) for r in results for use in r.approvals if use.id == declaration["id"]]
         summary.append(
             {
-                **approval.to_dict(),
+                **declaration,
                 "referencedBy": [name for name, use in uses if use.referenced],
                 "appliedIn": [name for name, use in uses if use.covered],
                 "staleIn": {name: use.notes for name, use in uses if use.stale},

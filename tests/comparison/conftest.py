@@ -3,10 +3,20 @@
 Baselines are the expensive part of a comparison (two worlds per scenario) and do not depend on the candidate, so
 the session keeps them: the refactored comparison, legacy's self-check and the single-change candidates all reuse
 the same pair.
+
+Under pytest-xdist (``pytest tests/comparison -n auto``) every worker is a process of its own with its own worlds
+(moto's state, the shared layer's caches, the sandbox all live in the worker) and its own ``tmp_path``; only the
+baseline pairs are shared between workers, through files in the run's temporary root: the first worker that needs a
+scenario's pair makes it while holding that scenario's lock, the others read it. Without that, each worker would
+run the baselines of every scenario it meets again.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -56,13 +66,36 @@ def scenario_library() -> dict[str, Scenario]:
 
 
 @pytest.fixture(scope="session")
-def baselines() -> Callable[[Scenario], BaselinePair]:
-    """Primary and secondary legacy runs of a scenario, made once per session."""
+def baselines(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Callable[[Scenario], BaselinePair]:
+    """Primary and secondary legacy runs of a scenario, made once per session (once per run under xdist)."""
     cache: dict[str, BaselinePair] = {}
+    shared = None if worker_id == "master" else tmp_path_factory.getbasetemp().parent / "baselines"
 
     def get(scenario: Scenario) -> BaselinePair:
         if scenario.source not in cache:
-            cache[scenario.source] = run_baselines(scenario, "legacy")
+            cache[scenario.source] = run_baselines(scenario, "legacy") if shared is None else _shared(shared, scenario)
         return cache[scenario.source]
 
     return get
+
+
+def _shared(directory: Path, scenario: Scenario) -> BaselinePair:
+    """A baseline pair made by whichever xdist worker asked first, under a lock per scenario; read by the others.
+
+    The file is keyed by the scenario file's path and content, and written by this run's workers only (pytest's
+    temporary root of the run), so reading it back with pickle trusts nothing outside the test run.
+    """
+    directory.mkdir(exist_ok=True)
+    digest = hashlib.sha256(f"{scenario.source}\0{scenario.name}".encode())
+    if Path(scenario.source).is_file():
+        digest.update(Path(scenario.source).read_bytes())
+    path = directory / f"{digest.hexdigest()[:32]}.pickle"
+    with open(path.with_suffix(".lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return pickle.loads(path.read_bytes())  # noqa: S301 - written by this run's own workers
+        pair = run_baselines(scenario, "legacy")
+        partial = path.with_suffix(f".{os.getpid()}")
+        partial.write_bytes(pickle.dumps(pair, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.rename(path)
+        return pair

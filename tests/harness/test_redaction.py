@@ -113,3 +113,18 @@ def test_external_ids_are_masked_in_output_only_unless_shown() -> None:
     assert redact_output(recorded) == recorded
     assert redact_text("id drs-orchestration-cross-account") == "id drs-orchestration-cross-account"
     assert mask("abcdef") == "ab***ef" and mask("abcde") == "***"
+
+
+def test_processes_given_one_salt_fingerprint_alike_and_a_short_salt_is_refused() -> None:
+    own = redaction._State.salt
+    try:
+        redaction.share_salt(bytes(range(16)))
+        shared = redaction.fingerprint("a-session-token-value")
+        redaction.share_salt(bytes(range(1, 17)))
+        assert redaction.fingerprint("a-session-token-value") != shared
+        redaction.share_salt(bytes(range(16)))
+        assert redaction.fingerprint("a-session-token-value") == shared
+        with pytest.raises(ValueError, match="at least 16 bytes"):
+            redaction.share_salt(b"short")
+    finally:
+        redaction._State.salt = own

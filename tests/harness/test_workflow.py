@@ -10,13 +10,14 @@ are errors), each ``run:`` block is parsed by bash, the commands it runs are res
 harness CLI, and the promises of issue 7 (nightly + manual trigger, README install, gate with a report directory,
 reports uploaded even on failure, NO-GO fails the job, slow tests run), issue 12 (the fidelity gate of a configured
 deployed artifact, skipped with a notice when none is configured) and issue 16 (pull requests, summary.md as the job
-summary and one updated comment, JUnit as checks, pip cache, SHA pins, Dependabot, the nightly NO-GO issue) are
-checked one by one. The merge of shard results is not in the workflow yet: sharding (``--shard K/N``, ``harness
-merge``) had not landed on main when this was written.
+summary and one updated comment, JUnit as checks, pip cache, SHA pins, Dependabot, the nightly NO-GO issue) and
+issue 15 (the gate as a matrix of shards whose partial verdicts one merge job judges and publishes, the shards
+balanced by the last merge's durations; long fuzz runs as a matrix of seeds) are checked one by one.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import subprocess
@@ -239,7 +240,7 @@ def test_it_runs_nightly_on_demand_and_on_pull_requests(workflow: dict[str, Any]
     assert "harness/**" in paths  # approvals live in harness/approvals.yaml
     assert all(
         workflow["jobs"][job]["if"] == "${{ github.event_name != 'pull_request' }}"
-        for job in ("slow-tests", "fidelity")
+        for job in ("slow-tests", "fidelity", "fuzz")
     )
     crons = [entry["cron"] for entry in triggers["schedule"]]
     assert crons and all(cron_valid(cron) for cron in crons)
@@ -252,10 +253,23 @@ def test_cron_check_rejects_bad_expressions() -> None:
     assert not any(cron_valid(bad) for bad in ("17 3 * *", "60 3 * * *", "17 24 * * *", "* * 0 * *", "*/0 * * * *"))
 
 
+MERGE = "harness merge shards/gate-shard-* --report-dir reports/"
+#: Values for the variables the workflow's commands take from their step's env, to parse them as the CLI would.
+SAMPLE_VALUES = {'"$SHARD"': "1/3", '"$SEED"': "7", '"$BASELINE"': "legacy"}
+
+
+def _harness_args(run: str) -> argparse.Namespace:
+    """A step's ``./run harness ...`` command as the harness CLI parses it (variables replaced by sample values)."""
+    command = run.removeprefix("./run harness ")
+    for variable, value in SAMPLE_VALUES.items():
+        command = command.replace(variable, value)
+    return build_parser().parse_args(command.split())
+
+
 def test_the_gate_job_installs_as_the_readme_says_and_fails_on_no_go(workflow: dict[str, Any]) -> None:
     job = workflow["jobs"]["gate"]
     install, _ = _step(job, "./run install")
-    gate_index, gate = _step(job, "harness gate --report-dir reports/")
+    gate_index, gate = _step(job, MERGE)
     assert install < gate_index
     assert "./run" in (ROOT / "README.md").read_text(encoding="utf-8")
     assert "continue-on-error" not in gate and "continue-on-error" not in job
@@ -265,10 +279,11 @@ def test_the_gate_job_installs_as_the_readme_says_and_fails_on_no_go(workflow: d
 
 def test_reports_are_uploaded_even_when_the_gate_fails(workflow: dict[str, Any]) -> None:
     job = workflow["jobs"]["gate"]
-    gate_index, _ = _step(job, "harness gate --report-dir reports/")
+    gate_index, _ = _step(job, MERGE)
     uploads = [(i, s) for i, s in enumerate(job["steps"]) if s.get("uses", "").startswith("actions/upload-artifact@")]
     assert len(uploads) == 1
     index, upload = uploads[0]
+    assert upload["with"]["name"].startswith("equivalence-reports-")
     assert index > gate_index
     assert upload["with"]["path"].rstrip("/") == "reports"
     assert re.search(r"always\(\)|!cancelled\(\)|failure\(\)", str(upload.get("if", "")))
@@ -289,8 +304,8 @@ def test_every_command_resolves_against_run_and_the_harness_cli(workflow: dict[s
         for match in re.finditer(r"\./run ([a-z]+)((?: [^\n|&;]+)?)", step.get("run", "")):
             assert match.group(1) in subcommands, match.group(0)
             if match.group(1) == "harness":
-                args = build_parser().parse_args(match.group(2).split())
-                assert args.command == "gate" and str(args.report_dir) == "reports"
+                args = _harness_args(match.group(0).removeprefix("./run harness "))
+                assert args.command in ("gate", "merge", "fuzz"), match.group(0)
 
 
 def test_every_run_block_is_valid_bash_and_actions_are_pinned(workflow: dict[str, Any]) -> None:
@@ -328,7 +343,7 @@ def test_dependabot_updates_the_actions_and_the_python_dependencies() -> None:
 def test_pull_requests_get_the_summary_as_one_updated_comment_and_checks(workflow: dict[str, Any]) -> None:
     job = workflow["jobs"]["gate"]
     assert job["permissions"] == {"contents": "read", "checks": "write", "pull-requests": "write", "issues": "write"}
-    gate_index, _ = _step(job, "harness gate --report-dir reports/")
+    gate_index, _ = _step(job, MERGE)
     summary_index, summary = _step(job, "GITHUB_STEP_SUMMARY")
     assert summary["run"] == 'cat reports/summary.md >> "$GITHUB_STEP_SUMMARY"' and summary_index > gate_index
     scripts = [s for s in job["steps"] if s.get("uses", "").startswith("actions/github-script@")]
@@ -419,8 +434,69 @@ def test_the_fidelity_job_gates_the_configured_artifact_against_legacy(
     assert job["env"]["ARTIFACT_URL"] == "${{ secrets.INVENTORY_SYNC_ARTIFACT_URL }}"
     _, gate = _step(job, "harness gate")
     assert gate["env"]["BASELINE"] == "${{ steps.artifact.outputs.name }}"
-    args = build_parser().parse_args(gate["run"].removeprefix("./run harness ").replace('"$BASELINE"', "X").split())
-    assert (args.command, args.baseline, args.candidate) == ("gate", "X", "legacy")
+    args = _harness_args(gate["run"])
+    assert (args.command, args.baseline, args.candidate, args.shard) == ("gate", "legacy", "legacy", None)
     assert "continue-on-error" not in gate and "continue-on-error" not in job
     uploads = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
     assert len(uploads) == 1 and "!cancelled()" in uploads[0]["if"]
+
+
+def test_the_gate_runs_as_a_matrix_of_shards_whose_partial_verdicts_one_job_merges(workflow: dict[str, Any]) -> None:
+    shards, merge = workflow["jobs"]["gate-shard"], workflow["jobs"]["gate"]
+    strategy = shards["strategy"]
+    count = len(strategy["matrix"]["shard"])
+    assert count >= 2 and strategy["matrix"]["shard"] == list(range(1, count + 1)) and strategy["fail-fast"] is False
+    install, _ = _step(shards, "./run install")
+    gate_index, gate = _step(shards, "harness gate --shard")
+    assert install < gate_index and "if" not in gate and "continue-on-error" not in shards
+    assert gate["env"]["SHARD"] == "${{ matrix.shard }}/${{ strategy.job-total }}"
+    args = _harness_args(gate["run"])
+    assert (args.shard.index, args.shard.count, str(args.report_dir)) == (1, 3, "shard")
+    # Balanced by the last merge's durations, restored before the gate; none yet gives an empty map (file order).
+    (restore,) = [s for s in shards["steps"] if s.get("uses", "").startswith("actions/cache/restore@")]
+    fallback_index, fallback = _step(shards, "test -f gate-durations.json")
+    assert shards["steps"].index(restore) < fallback_index < gate_index
+    assert str(args.durations) == restore["with"]["path"] == "gate-durations.json"
+    assert fallback["run"] == "test -f gate-durations.json || echo '{}' > gate-durations.json"
+    (upload,) = [s for s in shards["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["with"] == upload["with"] | {"name": "gate-shard-${{ matrix.shard }}", "path": "shard/"}
+    assert "!cancelled()" in upload["if"]
+    # The merge job: after every shard, even failed ones (their partial verdicts count), and only then.
+    assert merge["needs"] == "gate-shard" and merge["if"].startswith("${{ !cancelled() }}")
+    (download,) = [s for s in merge["steps"] if s.get("uses", "").startswith("actions/download-artifact@")]
+    assert download["with"] == {"pattern": "gate-shard-*", "path": "shards/"}
+    merge_index, merge_step = _step(merge, MERGE)
+    assert merge["steps"].index(download) < merge_index and "if" not in merge_step
+    assert _harness_args(merge_step["run"]).command == "merge"
+    assert not any("harness gate" in s.get("run", "") for s in merge["steps"])
+    (save,) = [s for s in merge["steps"] if s.get("uses", "").startswith("actions/cache/save@")]
+    assert save["with"] == {"path": "gate-durations.json", "key": restore["with"]["key"]}
+    assert restore["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert merge["steps"].index(save) > merge_index and "!cancelled()" in save["if"]
+
+
+def test_long_fuzz_runs_are_a_matrix_of_seeds_new_every_run(workflow: dict[str, Any], tmp_path: Path) -> None:
+    job = workflow["jobs"]["fuzz"]
+    slots = job["strategy"]["matrix"]["slot"]
+    assert len(slots) >= 2 and job["strategy"]["fail-fast"] is False
+    (seed_step,) = [s for s in job["steps"] if s.get("id") == "seed"]
+    bash = shutil.which("bash")
+    assert bash is not None
+    seeds = set()
+    for run_number in (41, 42):
+        for slot in slots:
+            output = tmp_path / f"output-{run_number}-{slot}"
+            env = {"GITHUB_RUN_NUMBER": str(run_number), "SLOT": str(slot), "SLOTS": str(len(slots))}
+            subprocess.run(  # noqa: S603 - our own workflow
+                [bash, "-e", "-c", seed_step["run"]], env=env | {"GITHUB_OUTPUT": str(output), "PATH": "/usr/bin:/bin"},
+                capture_output=True, check=True,
+            )  # fmt: skip
+            seeds.add(output.read_text().strip().removeprefix("seed="))
+    assert len(seeds) == 2 * len(slots) and all(seed.isdigit() for seed in seeds)
+    _, fuzz = _step(job, "harness fuzz")
+    assert fuzz["env"]["SEED"] == "${{ steps.seed.outputs.seed }}" and "if" not in fuzz
+    args = _harness_args(fuzz["run"])
+    assert args.command == "fuzz" and args.seed == 7 and args.examples >= 200
+    (upload,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["with"]["path"].rstrip("/") == str(args.save_failures) and upload["if"] == "${{ failure() }}"
+    assert "${{ matrix.slot }}" in upload["with"]["name"]

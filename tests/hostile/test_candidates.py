@@ -99,7 +99,7 @@ def _gate_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, result: RunResul
     if on_disk is not None:
         write_verdict(on_disk, reports)
     monkeypatch.setattr(commands, "_execute", lambda *_: (EXIT_OK, result))
-    return commands.gate(argparse.Namespace(scenarios_dir=tmp_path, report_dir=reports))
+    return commands.gate(argparse.Namespace(scenarios_dir=tmp_path, report_dir=reports, shard=None, durations=None))
 
 
 def test_the_gate_exits_0_only_with_this_runs_go_verdict_on_disk(
