@@ -467,11 +467,13 @@ def _check_effect(effect: Any, service: str, operation: Any, path: DocPath) -> I
     code = effect.get("code")
     if kind == "error" and isinstance(code, str):
         known = known_error_codes(service)
-        if code not in known:
+        # A code outside the catalogue needs nothing from it when the fault states its own status and message.
+        if code not in known and not ("status" in effect and "message" in effect):
             hint = _did_you_mean(code, known)
             yield (
                 path + ("code",),
-                f"unknown error code {code!r} for {service}{hint}; known: {', '.join(sorted(known))}",
+                f"unknown error code {code!r} for {service}{hint}; known: {', '.join(sorted(known))} (or give status "
+                "and message)",
             )
     if kind != "error":
         for key in ("code", "status") if kind == "credentials" else ("code", "message", "status"):
@@ -483,6 +485,40 @@ def _check_effect(effect: Any, service: str, operation: Any, path: DocPath) -> I
         yield path + ("kind",), "unprocessed only applies to service dynamodb, operation BatchWriteItem"
 
 
+#: The only keys a ``{"@dynamodb": {...}}`` wire-form attribute value may hold (one of them).
+DYNAMODB_TYPES = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
+DYNAMODB_MARKER = "@dynamodb"
+
+
+def _check_attribute_values(value: Any, path: DocPath) -> Iterator[tuple[DocPath, str]]:
+    """Every ``{"@dynamodb": ...}`` value below ``value`` must hold exactly one DynamoDB wire-form type."""
+    if isinstance(value, dict) and DYNAMODB_MARKER in value:
+        wire = value[DYNAMODB_MARKER]
+        if len(value) != 1 or not isinstance(wire, dict) or len(wire) != 1 or next(iter(wire)) not in DYNAMODB_TYPES:
+            yield (
+                path + (DYNAMODB_MARKER,),
+                f"must be the only key, holding one DynamoDB attribute value such as {{SS: [a, b]}} (types: "
+                f"{', '.join(sorted(DYNAMODB_TYPES))})",
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _check_attribute_values(item, path + (str(key),))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _check_attribute_values(item, path + (index,))
+
+
+def _check_row_attributes(row: dict[str, Any], path: DocPath) -> Iterator[tuple[DocPath, str]]:
+    """A row's ``attributes`` must not repeat its typed keys; its values must be well-formed."""
+    extra = row.get("attributes")
+    if not isinstance(extra, dict):
+        return
+    for key in extra:
+        if key in row and key != "attributes":
+            yield path + ("attributes", key), f"{key!r} is also a typed key of this row; give it once"
+    yield from _check_attribute_values(extra, path + ("attributes",))
+
+
 def _check_accounts(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     accounts = _entries(doc, "accounts")
     keyed = [(("accounts", index, "accountId"), account.get("accountId")) for index, account in accounts]
@@ -490,28 +526,46 @@ def _check_accounts(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     for index, account in accounts:
         effect = account.get("assumeRole")
         yield from _check_effect(effect, "sts", "AssumeRole", ("accounts", index, "assumeRole"))
+        yield from _check_row_attributes(account, ("accounts", index))
 
 
 def _check_tables(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     rows = _entries(doc, "tables", "regionStatus")
     keyed = [(("tables", "regionStatus", index, "region"), row.get("region")) for index, row in rows]
     yield from _duplicates(keyed, "region-status row for")
+    for index, row in rows:
+        yield from _check_row_attributes(row, ("tables", "regionStatus", index))
     stale = _entries(doc, "tables", "inventory")
     keys = [
         (("tables", "inventory", index), f"{row.get('sourceServerArn')} / {row.get('stagingAccountId')}")
         for index, row in stale
     ]
     yield from _duplicates(keys, "inventory key (sourceServerArn / stagingAccountId)")
+    for index, row in stale:
+        yield from _check_attribute_values(row, ("tables", "inventory", index))
 
 
 def _check_servers(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     for index, group in _entries(doc, "servers"):
+        captured = group.get("generate") is False
+        if captured and group.get("count"):
+            yield ("servers", index, "count"), "a group with generate: false holds its servers as items only"
         for item_index, item in _entries(group, "items"):
+            path: DocPath = ("servers", index, "items", item_index)
+            if captured and "ec2" in item:
+                yield path + ("ec2",), "ec2 options do not apply with generate: false (give instances instead)"
             drs = item.get("drs")
             if isinstance(drs, dict):
-                yield from source_server_problems(
-                    drs, partial=True, path=("servers", index, "items", item_index, "drs")
-                )
+                yield from source_server_problems(drs, partial=not captured, path=path + ("drs",))
+
+
+def _check_instances(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
+    entries = _entries(doc, "instances")
+    keyed = [
+        (("instances", index), f"{item.get('instanceId')} in {item.get('account')}/{item.get('region')}")
+        for index, item in entries
+    ]
+    yield from _duplicates(keyed, "instance")
 
 
 def _check_operation(service: str, operation: Any, path: DocPath) -> Iterator[tuple[DocPath, str]]:
@@ -566,7 +620,15 @@ def semantic_problems(doc: dict[str, Any], expected_name: str | None = None) -> 
         doc: The parsed document (a mapping).
         expected_name: The name the document must declare (its file stem), or ``None`` for in-memory documents.
     """
-    checks = (_check_keys, _check_accounts, _check_tables, _check_servers, _check_faults, _check_latency)
+    checks = (
+        _check_keys,
+        _check_accounts,
+        _check_tables,
+        _check_servers,
+        _check_instances,
+        _check_faults,
+        _check_latency,
+    )
     found = list(_check_header(doc, expected_name))
     for check in checks:
         found.extend(check(doc))

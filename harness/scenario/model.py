@@ -128,7 +128,9 @@ class ServerSpec:
 class ServerGroup:
     """The DRS source servers of one (account, region): ``count`` generated plus ``items`` explicit ones.
 
-    Explicit items come first, then generated ones, all numbered consecutively so ids stay deterministic.
+    Explicit items come first, then generated ones, all numbered consecutively so ids stay deterministic. With
+    ``generate`` false (a captured group) every item's ``drs`` is a whole server served as given: nothing is generated,
+    merged or launched (its EC2 instances, if any, are the scenario's captured :class:`CapturedInstance` entries).
     """
 
     account: str
@@ -136,11 +138,31 @@ class ServerGroup:
     count: int = 0
     items: tuple[ServerSpec, ...] = ()
     ec2_instances: bool = True
+    generate: bool = True
 
     @property
     def total(self) -> int:
         """How many servers the group holds."""
         return len(self.items) + self.count
+
+
+@dataclass(frozen=True)
+class CapturedInstance:
+    """An EC2 instance as a capture read it: served by the world's EC2 stand-in exactly as recorded.
+
+    Attributes:
+        account: The account it lives in.
+        region: The region it lives in.
+        instance_id: Its id (``i-...``).
+        attributes: What the sync reads of it: ``state``, ``privateIpAddress``, ``vpcId``, ``subnetId``,
+            ``securityGroups`` (group ids), ``iamInstanceProfileArn`` and ``tags`` (a mapping); absent keys are absent
+            from the answer too.
+    """
+
+    account: str
+    region: str
+    instance_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -193,6 +215,7 @@ class Scenario:
     inventory: tuple[dict[str, Any], ...] = ()
     prime_inventory: bool = False
     servers: tuple[ServerGroup, ...] = ()
+    instances: tuple[CapturedInstance, ...] = ()
     faults: tuple[Fault, ...] = ()
     latency: Latency = field(default_factory=Latency)
     environment: dict[str, str | None] = field(default_factory=dict)
@@ -247,7 +270,8 @@ def fault_from_dict(doc: dict[str, Any]) -> Fault:
 
 
 def _account_from(doc: dict[str, Any]) -> TargetAccount:
-    row = {k: v for k, v in doc.items() if k != "assumeRole"}
+    row = {k: v for k, v in doc.items() if k not in ("assumeRole", "attributes")}
+    row.update(doc.get("attributes", {}))
     failure = doc.get("assumeRole")
     return TargetAccount(row=row, assume_role_error=_effect_from(failure) if failure else None)
 
@@ -260,7 +284,8 @@ def _region_status_rows(doc: dict[str, Any], clock: str) -> tuple[dict[str, Any]
     for region in active or []:
         rows.append({"region": region, "status": "AVAILABLE", "serverCount": 1, "lastChecked": clock})
     for row in doc.get("regionStatus", []):
-        merged = {"status": "AVAILABLE", "lastChecked": clock, **row}
+        typed = {k: v for k, v in row.items() if k != "attributes"}
+        merged = {"status": "AVAILABLE", "lastChecked": clock, **typed, **row.get("attributes", {})}
         rows = [r for r in rows if r["region"] != merged["region"]] + [merged]
     return tuple(rows)
 
@@ -273,7 +298,13 @@ def _server_group_from(doc: dict[str, Any]) -> ServerGroup:
         count=int(doc.get("count", 0)),
         items=items,
         ec2_instances=bool(doc.get("ec2Instances", True)),
+        generate=bool(doc.get("generate", True)),
     )
+
+
+def _instance_from(doc: dict[str, Any]) -> CapturedInstance:
+    attributes = {k: v for k, v in doc.items() if k not in ("account", "region", "instanceId")}
+    return CapturedInstance(doc["account"], doc["region"], doc["instanceId"], attributes)
 
 
 def _latency_from(doc: dict[str, Any]) -> Latency:
@@ -321,6 +352,7 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<memory>") -> Scenari
         inventory=tuple(tables.get("inventory", [])),
         prime_inventory=bool(tables.get("primeInventory", False)),
         servers=tuple(_server_group_from(g) for g in doc.get("servers", [])),
+        instances=tuple(_instance_from(i) for i in doc.get("instances", [])),
         faults=tuple(fault_from_dict(f) for f in doc.get("faults", [])),
         latency=_latency_from(doc.get("latency", {})),
         environment=dict(doc.get("environment", {})),

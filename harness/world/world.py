@@ -23,7 +23,6 @@ from typing import Any
 
 import boto3
 import freezegun.api
-from boto3.dynamodb.types import TypeSerializer
 from freezegun import freeze_time
 from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
@@ -32,9 +31,10 @@ from moto.moto_api._internal import mock_random
 
 from harness.scenario.model import OTHER_TABLE_VARIABLES, TABLES, Fault, Scenario
 from harness.world.aws import wire
-from harness.world.aws.attributes import deserialise_attributes
+from harness.world.aws.attributes import deserialise_attributes, serialise_attribute
 from harness.world.aws.calls import AwsCall
 from harness.world.aws.drs_fake import DrsFake
+from harness.world.aws.ec2_captured import CapturedEc2
 from harness.world.aws.faults import FaultPlan, LatencyModel
 from harness.world.ec2_builder import Ec2Builder
 from harness.world.servers import build_servers
@@ -302,6 +302,7 @@ class World:
             account_of=self.account_of,
             table_names={physical: logical for logical, physical in self.table_names.items()},
             drs=DrsFake(self.servers, scenario.drs_page_size, self.account_of),
+            ec2=CapturedEc2(scenario.instances),
             faults=FaultPlan(faults, scenario.drs_page_size),
             latency=LatencyModel(scenario.latency, scenario.seed, self.variant),
             backoff_scale=scenario.latency.backoff_scale,
@@ -339,10 +340,9 @@ class World:
 
     def _batch_put(self, logical: str, items: list[dict[str, Any]]) -> None:
         client = self.session(self.scenario.lambda_account).client("dynamodb")
-        serializer = TypeSerializer()
         for start in range(0, len(items), 25):
             writes = [
-                {"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items()}}}
+                {"PutRequest": {"Item": {k: serialise_attribute(v) for k, v in item.items()}}}
                 for item in items[start : start + 25]
             ]
             client.batch_write_item(RequestItems={self.table_names[logical]: writes})

@@ -30,6 +30,7 @@ from moto.core.models import botocore_stubber
 
 from harness.world.aws.calls import AwsCall
 from harness.world.aws.drs_fake import DrsFake, region_of
+from harness.world.aws.ec2_captured import CapturedEc2
 from harness.world.aws.faults import (
     CallContext,
     FaultPlan,
@@ -59,6 +60,7 @@ class WireState:
         account_of: Maps an access key id to its account.
         table_names: Physical table name -> logical name.
         drs: The DRS fake.
+        ec2: The EC2 stand-in for captured instances.
         faults: The fault plan.
         latency: The latency model.
         backoff_scale: Fraction of botocore's retry back-off really slept.
@@ -69,6 +71,7 @@ class WireState:
         account_of: Callable[[str], str],
         table_names: dict[str, str],
         drs: DrsFake,
+        ec2: CapturedEc2,
         faults: FaultPlan,
         latency: LatencyModel,
         backoff_scale: float,
@@ -76,6 +79,7 @@ class WireState:
         self.account_of = account_of
         self.table_names = table_names
         self.drs = drs
+        self.ec2 = ec2
         self.faults = faults
         self.latency = latency
         self.backoff_scale = backoff_scale
@@ -219,6 +223,8 @@ def _answer(state: WireState, call: AwsCall, event_name: str, request: AWSPrepar
     if call.service == "drs":
         status, headers, body = state.drs.handle(call.operation, request, call.account)
         return make_response(request.url, status, headers, body)
+    if call.service == "ec2" and state.ec2.answers(call.operation, call.account, call.region):
+        return make_response(request.url, *state.ec2.describe_instances(call.account, call.region, call.params))
     with state.moto_lock:
         response = botocore_stubber(event_name, request, **kwargs)
     if response is None:
