@@ -5,6 +5,8 @@ Exit codes, shared by every command:
 - ``0`` (:data:`EXIT_OK`): everything valid / equivalent / GO.
 - ``1`` (:data:`EXIT_NO_GO`): the harness ran and found a divergence or decided NO-GO.
 - ``2`` (:data:`EXIT_BAD_INPUT`): bad input: invalid scenario files, bad arguments (argparse also exits 2).
+- ``3`` (:data:`EXIT_REFUSED`): ``capture`` attempted an operation outside its read-only allow-list; it was refused
+  before it was sent.
 
 :mod:`harness.cli` and every command module (``harness.<package>.command``, :mod:`harness.engine.commands`) import
 this module; it imports nothing of the harness, so no package imports its caller.
@@ -20,6 +22,7 @@ from typing import TextIO
 EXIT_OK = 0
 EXIT_NO_GO = 1
 EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
 
 
 def write_line(stream: TextIO, text: str) -> None:

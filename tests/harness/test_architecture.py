@@ -26,6 +26,7 @@ PIPELINE = (
     "harness.report",
     "harness.fuzz",
     "harness.bench",
+    "harness.capture",
     "harness.cli",
     "harness.__main__",
 )
