@@ -32,7 +32,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.parsers import ResponseParserError
-from freezegun.api import real_perf_counter  # the real clock, even inside a test world that freezes time
+import freezegun.api
 
 from harness.capture.guard import MutatingCallRefusedError, guarded
 from lambda_shared.drs_regions import DRS_REGIONS
@@ -55,6 +55,15 @@ class CaptureError(Exception):
 
 class CapturePermissionError(CaptureError):
     """The capture's own credentials lack a permission; the message names the action and the account."""
+
+
+def _clock() -> float:
+    """The real monotonic clock, even inside a test world that freezes time.
+
+    Looked up on freezegun's module at each call: freezegun rewrites module attributes that hold ``perf_counter``
+    while time is frozen, so a name imported into this module would read the frozen clock.
+    """
+    return freezegun.api.real_perf_counter()
 
 
 def sync_client_config() -> Config:
@@ -105,7 +114,7 @@ class Timings:
 
     def start(self, **_kwargs: Any) -> None:
         """``before-call`` hook: note when this thread's call began."""
-        self._starts.at = real_perf_counter()
+        self._starts.at = _clock()
 
     def stop(self, model: Any, **_kwargs: Any) -> None:
         """``after-call`` hook: record the call's duration."""
@@ -114,7 +123,7 @@ class Timings:
             return
         key = f"{model.service_model.service_name}:{model.name}"
         with self._lock:
-            self.samples.setdefault(key, []).append(real_perf_counter() - started)
+            self.samples.setdefault(key, []).append(_clock() - started)
 
     def medians_ms(self) -> dict[str, float]:
         """Median milliseconds per ``service:Operation``, rounded to 0.1 ms."""
