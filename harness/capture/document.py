@@ -141,6 +141,7 @@ def scenario_document(estate: Estate, name: str) -> dict[str, Any]:
         doc["drsPageSize"] = estate.page_size
     doc["accounts"] = account_rows(estate.tables["targetAccounts"])
     doc["tables"] = {
+        "scanOrder": "listed",
         "regionStatus": region_status_rows(estate.tables["regionStatus"]),
         "inventory": inventory_rows(estate.tables["inventory"]),
     }

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import freezegun.api
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -32,7 +33,6 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.parsers import ResponseParserError
-import freezegun.api
 
 from harness.capture.guard import MutatingCallRefusedError, guarded
 from lambda_shared.drs_regions import DRS_REGIONS

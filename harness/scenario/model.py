@@ -216,6 +216,7 @@ class Scenario:
     prime_inventory: bool = False
     servers: tuple[ServerGroup, ...] = ()
     instances: tuple[CapturedInstance, ...] = ()
+    listed_scan_order: bool = False
     faults: tuple[Fault, ...] = ()
     latency: Latency = field(default_factory=Latency)
     environment: dict[str, str | None] = field(default_factory=dict)
@@ -353,6 +354,7 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<memory>") -> Scenari
         prime_inventory=bool(tables.get("primeInventory", False)),
         servers=tuple(_server_group_from(g) for g in doc.get("servers", [])),
         instances=tuple(_instance_from(i) for i in doc.get("instances", [])),
+        listed_scan_order=tables.get("scanOrder") == "listed",
         faults=tuple(fault_from_dict(f) for f in doc.get("faults", [])),
         latency=_latency_from(doc.get("latency", {})),
         environment=dict(doc.get("environment", {})),

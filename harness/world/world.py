@@ -37,6 +37,7 @@ from harness.world.aws.drs_fake import DrsFake
 from harness.world.aws.ec2_captured import CapturedEc2
 from harness.world.aws.faults import FaultPlan, LatencyModel
 from harness.world.ec2_builder import Ec2Builder
+from harness.world.listed_order import use_listed_order
 from harness.world.servers import build_servers
 from harness.world.truth import primed_records, world_truth
 
@@ -346,6 +347,15 @@ class World:
                 for item in items[start : start + 25]
             ]
             client.batch_write_item(RequestItems={self.table_names[logical]: writes})
+        if self.scenario.listed_scan_order:
+            self._use_listed_order(logical, items)
+
+    def _use_listed_order(self, logical: str, items: list[dict[str, Any]]) -> None:
+        """The table returns a Scan in the order its rows are listed (``tables.scanOrder: listed``)."""
+        backend = dynamodb_backends[self.scenario.lambda_account][self.scenario.lambda_region]
+        keys = self.table_key_names[logical]
+        listed = [tuple(item.get(key) for key in keys) for item in items]
+        use_listed_order(backend.get_table(self.table_names[logical]), listed)
 
     def _build_servers_and_instances(self) -> None:
         ec2 = Ec2Builder(self.session, self.scenario.lambda_region)

@@ -11,8 +11,9 @@ from typing import Any
 
 from harness.cli import main
 from harness.engine.compare import compare
-from harness.engine.model import Difference
+from harness.engine.model import Difference, ScenarioResult
 from harness.engine.observe import observe, resolve_implementation
+from harness.engine.runner import evaluate
 from harness.scenario import Scenario, load_scenario
 from harness.scenario.loading import document_scenario
 from harness.world import World
@@ -78,3 +79,10 @@ def capturable(doc: dict[str, Any]) -> dict[str, Any]:
 def scenario_of(doc: dict[str, Any]) -> Scenario:
     """A validated scenario from an in-memory document."""
     return document_scenario(doc, f"<{doc['name']}>")
+
+
+def replay_judgement(original: Scenario, replay: Scenario) -> ScenarioResult:
+    """Legacy in the original world (twice, to know its noise) against legacy in the replay, no approval applied."""
+    legacy = resolve_implementation("legacy")
+    baseline, secondary = observe(original, legacy, 0), observe(original, legacy, 1)
+    return evaluate(original, baseline, [secondary], observe(replay, legacy, 0), {}, apply=False)
