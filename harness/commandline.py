@@ -4,31 +4,67 @@ Exit codes, shared by every command:
 
 - ``0`` (:data:`EXIT_OK`): everything valid / equivalent / GO.
 - ``1`` (:data:`EXIT_NO_GO`): the harness ran and found a divergence or decided NO-GO.
-- ``2`` (:data:`EXIT_BAD_INPUT`): bad input: invalid scenario files, bad arguments (argparse also exits 2).
+- ``2`` (:data:`EXIT_BAD_INPUT`): bad input: invalid scenario files, bad arguments (argparse also exits 2), a
+  report directory that cannot be written, a report directory another run holds (:class:`BadInputError`).
 - ``3`` (:data:`EXIT_REFUSED`): ``capture`` attempted an operation outside its read-only allow-list; it was refused
   before it was sent.
+- ``130`` / ``143``: interrupted by SIGINT / SIGTERM (128 + the signal number; :mod:`harness.interruption`).
 
 :mod:`harness.cli` and every command module (``harness.<package>.command``, :mod:`harness.engine.commands`) import
-this module; it imports nothing of the harness, so no package imports its caller.
+this module; it imports nothing of the harness but the redactor, so no package imports its caller.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
+
+from harness.redaction import redact_text
 
 EXIT_OK = 0
 EXIT_NO_GO = 1
 EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
 
+#: Default of ``--timeout``: seconds one contained run may take (the same as harness.engine.isolation's default).
+DEFAULT_TIMEOUT_S = 120.0
+
+
+class BadInputError(Exception):
+    """Input the command cannot work with; the CLI prints ``error: <message>`` on one line and exits 2."""
+
 
 def write_line(stream: TextIO, text: str) -> None:
-    """Write one line of the CLI's output (its interface, not a diagnostic)."""
-    stream.write(f"{text}\n")
+    """Write one line of the CLI's output (its interface, not a diagnostic), secrets redacted."""
+    stream.write(f"{redact_text(text)}\n")
     stream.flush()
+
+
+def check_aws_configuration() -> None:
+    """Refuse, in one line, an AWS configuration botocore cannot read (moto's import reads it).
+
+    The harness uses no profile and no real credential, but importing moto builds a boto3 session, which fails on an
+    ``AWS_PROFILE`` naming a missing profile or on a malformed ``~/.aws/config``.
+
+    Raises:
+        BadInputError: Naming the variable or the file and what to do.
+    """
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        botocore.session.Session().get_scoped_config()
+    except botocore.exceptions.ProfileNotFound as error:
+        variable = "AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "AWS_DEFAULT_PROFILE"
+        raise BadInputError(
+            f"{variable}: {error}; the harness uses no AWS profile: unset {variable} or name an existing profile"
+        ) from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise BadInputError(f"the AWS configuration cannot be read: {error}") from None
 
 
 def implementation_arguments(parser: argparse.ArgumentParser, approvals: bool = True) -> None:
@@ -46,6 +82,45 @@ def implementation_arguments(parser: argparse.ArgumentParser, approvals: bool = 
         )
 
 
+def timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """``--timeout SECONDS``: how long one run of an implementation (in its own child process) may take."""
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help="seconds one run of an implementation may take in its child process before it is killed and its"
+        f" scenario is an error (default: {DEFAULT_TIMEOUT_S:g})",
+    )
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse ``type`` accepting a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-scenario-bytes`` and ``--max-servers`` (defaults: the environment, else the built-in limits)."""
+    parser.add_argument(
+        "--max-scenario-bytes",
+        type=whole_number(1),
+        metavar="N",
+        help="largest scenario file read (default: $HARNESS_MAX_SCENARIO_BYTES, else 1 MiB)",
+    )
+    parser.add_argument(
+        "--max-servers",
+        type=whole_number(1),
+        metavar="N",
+        help="most servers one world may hold (default: $HARNESS_MAX_SERVERS, else 10000)",
+    )
+
+
 def whole_number(minimum: int) -> Callable[[str], int]:
     """An argparse ``type`` accepting whole numbers of at least ``minimum``."""
 
@@ -59,3 +134,31 @@ def whole_number(minimum: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def _seconds(value: float) -> str:
+    if value < 60:
+        return f"{value:.0f}s"
+    minutes, seconds = divmod(round(value), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
+class Eta:
+    """Elapsed time and a linear estimate of the time left, for progress lines (``elapsed 1m05s, ETA 2m10s``).
+
+    Args:
+        total: How many units of work there are.
+        clock: Seconds, monotonic (tests pass their own).
+    """
+
+    def __init__(self, total: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.total = total
+        self.clock = clock
+        self.started = clock()
+
+    def __call__(self, done: int) -> str:
+        """The progress text after ``done`` units."""
+        elapsed = self.clock() - self.started
+        if done <= 0 or done >= self.total:
+            return f"elapsed {_seconds(elapsed)}"
+        return f"elapsed {_seconds(elapsed)}, ETA {_seconds(elapsed / done * (self.total - done))}"

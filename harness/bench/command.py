@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.commandline import EXIT_BAD_INPUT, EXIT_OK, implementation_arguments, whole_number, write_line
+from harness.commandline import EXIT_BAD_INPUT, EXIT_OK, Eta, implementation_arguments, whole_number, write_line
 
 
 def _latency_overrides(text: str) -> dict[str, float]:
@@ -51,7 +51,13 @@ def bench(args: argparse.Namespace) -> int:
     from harness.engine.implementations import ImplementationError
 
     try:
-        run_bench(Path(args.out), args.pairs, args.worlds, args.latency, args.baseline, args.candidate)
+        eta = Eta(len(args.worlds) if args.worlds else 0)
+
+        def progress(done: int, total: int, name: str) -> None:
+            eta.total = total
+            write_line(sys.stderr, f"[{done}/{total}] {name} measured ({eta(done)})")
+
+        run_bench(Path(args.out), args.pairs, args.worlds, args.latency, args.baseline, args.candidate, progress)
     except (ValueError, ImplementationError) as error:
         write_line(sys.stderr, str(error))
         return EXIT_BAD_INPUT

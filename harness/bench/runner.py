@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from harness.bench.measurement import SLOPE_SCALE, CaseResult, run_case
 from harness.bench.table import markdown_table
 from harness.bench.worlds import DEFAULT_LATENCY_MS, bench_cases
 from harness.engine.implementations import resolve
+from harness.engine.provenance import build_provenance
+from harness.redaction import redact_text
 
 DEFAULT_PAIRS = 5
 
@@ -21,8 +24,12 @@ def run_bench(
     latency: dict[str, float] | None = None,
     baseline: str = "legacy",
     candidate: str = "refactored",
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> list[CaseResult]:
-    """Run the benchmark and write ``bench.json`` and ``bench.md`` into ``out_dir``.
+    """Run the benchmark and write ``bench.json`` (with the provenance every verdict carries) and ``bench.md``.
+
+    Args:
+        progress: Called with (worlds done, worlds in all, the world's name) after each world.
 
     Raises:
         ValueError: For an unknown case name.
@@ -35,14 +42,20 @@ def run_bench(
     labels = (baseline, candidate) if baseline != candidate else (f"{baseline} (A)", f"{candidate} (B)")
     implementations = list(zip(labels, (resolve(baseline), resolve(candidate)), strict=True))
     scaled = bench_cases({service: ms * SLOPE_SCALE for service, ms in latency.items()})
-    results = [run_case(available[name], implementations, pairs, scaled[name]) for name in cases or list(available)]
+    names = cases or list(available)
+    results = []
+    for done, name in enumerate(names, start=1):
+        results.append(run_case(available[name], implementations, pairs, scaled[name]))
+        if progress is not None:
+            progress(done, len(names), name)
     out_dir.mkdir(parents=True, exist_ok=True)
     document = {
+        "provenance": build_provenance(baseline, candidate, []),
         "latency_ms": latency,
         "pairs": pairs,
         "implementations": list(labels),
         "worlds": [{**asdict(r), **r.summary()} for r in results],
     }
-    (out_dir / "bench.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
-    (out_dir / "bench.md").write_text(markdown_table(results, latency, pairs))
+    (out_dir / "bench.json").write_text(redact_text(json.dumps(document, indent=2, default=str)) + "\n")
+    (out_dir / "bench.md").write_text(redact_text(markdown_table(results, latency, pairs)))
     return results

@@ -17,14 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.engine.checks import CHECKS, DIFFERENCE_CHECKS, Context, unset_variables
 from harness.engine.model import APPROVED, UNAPPROVED, ApprovalUse, Difference, Observation, jsonable
 from harness.engine.oracles import INVENTORY_WRITES, inventory_puts, records_before, truth
+from harness.scenario.approval_ids import DEFAULT_APPROVALS, ApprovalsFileError, approval_entries
 from harness.scenario.model import Scenario
-
-DEFAULT_APPROVALS = Path(__file__).resolve().parent.parent / "approvals.yaml"
 
 #: Region scan outcomes that mean a scan failed, in runs without world truth (hand-made observations).
 SCANNED_STATES = ("ACTIVE", "NOT_INITIALIZED")
@@ -110,12 +107,9 @@ def load_approvals(path: Path | str = DEFAULT_APPROVALS) -> dict[str, Approval]:
         ApprovalError: The file is missing or malformed (unknown predicate or check, missing field, duplicate id).
     """
     try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise ApprovalError(f"{path}: cannot read approvals: {error}") from error
-    entries = document.get("approvals") if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        raise ApprovalError(f"{path}: expected a top-level 'approvals' list")
+        entries = approval_entries(path)
+    except ApprovalsFileError as error:
+        raise ApprovalError(str(error)) from None
     approvals: dict[str, Approval] = {}
     for position, entry in enumerate(entries):
         approval = _approval_from(entry, f"{path}: approvals[{position}]")

@@ -44,7 +44,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -234,6 +234,10 @@ def fresh_import(root: Path, names: frozenset[str]) -> Iterator[Callable[[str], 
 class ArtifactHandler:
     """The zero-argument handler of an artifact: imports it afresh in the active world and calls its function.
 
+    Each call imports the artifact afresh, unless it is made inside :meth:`warm`: the invocations of a warm Lambda in
+    one world (``invocations: N``) then share one import, so the artifact's module caches survive between them as
+    they do in a reused Lambda container.
+
     Attributes:
         name: The artifact name it was resolved from.
         root: Where its modules are imported from.
@@ -247,25 +251,41 @@ class ArtifactHandler:
     module: str
     function: str
     names: frozenset[str]
+    _warm_loads: list[Callable[[str], ModuleType]] = field(default_factory=list, compare=False, repr=False)
+
+    @contextlib.contextmanager
+    def warm(self) -> Iterator[None]:
+        """Import the artifact afresh once for every call made in the block, and forget it all afterwards."""
+        with fresh_import(self.root, self.names) as load:
+            self._warm_loads.append(load)
+            try:
+                yield
+            finally:
+                self._warm_loads.pop()
 
     def __call__(self) -> Any:
-        """Import the artifact afresh, run its function and forget every module it loaded.
+        """Run the artifact's function, imported afresh (or as :meth:`warm` imported it), then forget its modules.
 
         Raises:
             ArtifactImportError: It imported a module neither in it nor installed (a harness problem, not behaviour).
             Exception: Whatever the artifact's function raises.
         """
+        if self._warm_loads:
+            return self._run(self._warm_loads[-1])
         with fresh_import(self.root, self.names) as load:
-            try:
-                return getattr(load(self.module), self.function)()
-            except ModuleNotFoundError as error:
-                missing = (error.name or "").partition(".")[0]
-                if missing and missing not in self.names and not installed(missing):
-                    raise ArtifactImportError(
-                        f"{self.name} needs module {error.name!r}, which is neither in the artifact nor installed; "
-                        + _INSTALL_HINT
-                    ) from error
-                raise
+            return self._run(load)
+
+    def _run(self, load: Callable[[str], ModuleType]) -> Any:
+        try:
+            return getattr(load(self.module), self.function)()
+        except ModuleNotFoundError as error:
+            missing = (error.name or "").partition(".")[0]
+            if missing and missing not in self.names and not installed(missing):
+                raise ArtifactImportError(
+                    f"{self.name} needs module {error.name!r}, which is neither in the artifact nor installed; "
+                    + _INSTALL_HINT
+                ) from error
+            raise
 
 
 # -- checks before anything runs -------------------------------------------------------------------------------------
@@ -419,6 +439,20 @@ def resolve_artifact(name: str) -> ArtifactHandler:
     Raises:
         ArtifactError: Anything that would keep the artifact from running here.
     """
+    handler = static_handler(name)
+    trial_import(handler)
+    return handler
+
+
+def static_handler(name: str) -> ArtifactHandler:
+    """The checks that run none of the artifact's code (all but the trial import), and the handler.
+
+    The commands make these here and the trial import in a sandboxed child process
+    (:func:`harness.engine.implementations.check_in_child`), so that no artifact code runs in the harness's process.
+
+    Raises:
+        ArtifactError: The name, the path, the archive, a syntax error or an unavailable import.
+    """
     parts = parse(name)
     root = code_root(parts.path)
     names = top_level_names(root)
@@ -428,9 +462,7 @@ def resolve_artifact(name: str) -> ArtifactHandler:
     if problems:
         listed = "\n  ".join(problems)
         raise ArtifactError(f"{name}: the artifact cannot run here:\n  {listed}\n{_INSTALL_HINT}")
-    handler = ArtifactHandler(name, root, parts.module, parts.function, names)
-    trial_import(handler)
-    return handler
+    return ArtifactHandler(name, root, parts.module, parts.function, names)
 
 
 def digest(name: str) -> dict[str, Any]:

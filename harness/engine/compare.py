@@ -220,11 +220,16 @@ def set_differences(
     return sorted(found, key=lambda d: (d.path, d.kind, canonical(d.baseline), canonical(d.candidate)))
 
 
+def _in_invocation(label: str, entry: dict[str, Any]) -> str:
+    """The label of an entry of a later invocation names it (the first invocation's are unmarked)."""
+    return f"{label} #{entry['invocation']}" if "invocation" in entry else label
+
+
 def region_status_label(write: dict[str, Any]) -> str:
     """Identity of a region-status write: how it was written, the region, and the account it was written for."""
     item = write.get("item") or {}
     label = f"{write.get('via')} {item.get('region')}"
-    return f"{label} {item['accountId']}" if "accountId" in item else label
+    return _in_invocation(f"{label} {item['accountId']}" if "accountId" in item else label, write)
 
 
 def call_label(call: dict[str, Any]) -> str:
@@ -234,7 +239,8 @@ def call_label(call: dict[str, Any]) -> str:
         label += f" {call['table']}"
     params = call.get("params") or {}
     target = _call_target(call, params)
-    return f"{label} {target}" if target else f"{label} {call.get('account')}/{call.get('region')}"
+    where = target or f"{call.get('account')}/{call.get('region')}"
+    return _in_invocation(f"{label} {where}", call)
 
 
 def _call_target(call: dict[str, Any], params: dict[str, Any]) -> str:
@@ -257,7 +263,7 @@ def read_label(call: dict[str, Any]) -> str:
     label = f"{call.get('service')}:{call.get('operation')}"
     if call.get("table"):
         label += f" {call['table']}"
-    return f"{label} {call.get('account')}/{call.get('region')}"
+    return _in_invocation(f"{label} {call.get('account')}/{call.get('region')}", call)
 
 
 LABELLERS: dict[str, Labeller] = {

@@ -8,6 +8,9 @@ built from it, and so are the HTML/Markdown/JUnit reports). The shapes, from the
 * ``response``: the handler's return value, ``{"statusCode", "headers", "body"}`` with ``body`` parsed as JSON
   (kept as a string when it is not JSON), or ``None`` when the handler raised;
 * ``exception``: ``{"type", "message"}`` of what the handler raised, or ``None``;
+* ``earlierInvocations``: in a world invoked several times (``invocations: N``), the ``response`` and ``exception``
+  of every invocation but the last (``response``/``exception`` are the last one's), keyed by number from 1: paths read
+  ``earlierInvocations[1].response.body.regionsScanned``; empty for one invocation;
 * ``tables``: logical table -> item key label -> item, DynamoDB types preserved (``Decimal``, sets, bytes);
 * ``region_status_writes``: every write to the region-status table (each ``PutItem`` -- the ``update_region_status``
   calls -- and each ``PutRequest`` of a ``BatchWriteItem``), a multiset of ``{"via", "account", "region", "item"}``;
@@ -18,7 +21,9 @@ built from it, and so are the HTML/Markdown/JUnit reports). The shapes, from the
   but never gates.
 
 Informational sections (shown, never compared): ``output`` (``print`` lines and log records), ``wall_time_ms``,
-``failed_calls`` (calls with a non-``ok`` attempt: faults, retries) and ``read_count``.
+``failed_calls`` (calls with a non-``ok`` attempt: faults, retries) and ``read_count``. In a world invoked several
+times, every call entry of a later invocation carries ``"invocation": n`` (the first invocation's entries look
+exactly like a single run's).
 
 ``world_truth`` is neither compared nor shown: what the world knows about the run independently of the code under
 test (its servers, which DRS listings it answered completely, the inventory before the run...;
@@ -41,6 +46,7 @@ float, sets -> sorted lists, bytes -> base64); when a difference is a type chang
 from __future__ import annotations
 
 import base64
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -59,11 +65,69 @@ APPROVED = "approved"
 #: Difference status: the two baseline runs differ at the same place, so it is timing noise and never gates.
 NOISE = "noise"
 
+#: Noise origin: a difference between two baseline runs (``baseline`` is run 1, ``candidate`` holds run 2's value).
+BASELINE_RUNS = "baseline-runs"
+#: Noise origin: a candidate difference excused because legacy itself varies at that place.
+EXCUSED = "excused"
+
 GO = "GO"
 NO_GO = "NO-GO"
+#: The version of verdict.json's shape (harness/engine/verdict.schema.json); raised when a field changes meaning.
+VERDICT_SCHEMA_VERSION = "1.0"
 
 #: Gating sections of an observation, in report order (camelCase as in paths and JSON).
-SECTIONS = ("response", "exception", "tables", "regionStatusWrites", "mutatingCalls", "reads")
+SECTIONS = ("response", "exception", "earlierInvocations", "tables", "regionStatusWrites", "mutatingCalls", "reads")
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A returned value that is not plain data, kept as its type name and ``repr`` (see :func:`portable`).
+
+    Attributes:
+        type_name: The value's type, qualified.
+        text: Its ``repr`` (shortened).
+    """
+
+    type_name: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"<{self.type_name}: {self.text}>"
+
+
+#: Types :func:`portable` keeps as they are (exactly these types, not subclasses).
+PLAIN_TYPES = (str, int, float, bool, type(None), Decimal, bytes, bytearray)
+_PORTABLE_DEPTH = 64
+_OPAQUE_TEXT = 500
+
+
+def portable(value: Any, depth: int = 0) -> Any:
+    """A returned value as plain data: containers and :data:`PLAIN_TYPES` kept, anything else an :class:`Opaque`.
+
+    Observations hold only plain data, so that a contained run can send its observation back without the harness
+    ever building an object the code under test chose (and so that equal values compare equal however they travel).
+
+    Args:
+        value: What the handler returned (after :func:`harness.engine.normalise.normalise_return`).
+        depth: Nesting level so far; deeper than 64 levels the value is kept as an :class:`Opaque`.
+
+    Returns:
+        The same value with every non-plain part replaced.
+    """
+    kind = type(value)
+    if kind in PLAIN_TYPES:
+        return value
+    if depth < _PORTABLE_DEPTH:
+        if kind is dict:
+            return {portable(key, depth + 1): portable(item, depth + 1) for key, item in value.items()}
+        if kind in (list, tuple, set, frozenset):
+            return kind(portable(item, depth + 1) for item in value)
+    try:
+        text = repr(value)
+    except Exception as error:  # noqa: BLE001 - a broken __repr__ is part of what was returned
+        text = f"<repr raised {type(error).__name__}>"
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    return Opaque(name, text if len(text) <= _OPAQUE_TEXT else text[: _OPAQUE_TEXT - 3] + "...")
 
 
 def jsonable(value: Any) -> Any:
@@ -97,8 +161,9 @@ class Observation:
     Attributes:
         implementation: ``package.module:function`` that ran.
         variant: The world variant (0 primary, 1 secondary baseline).
-        response: The handler's return value (body parsed), or ``None`` when it raised.
-        exception: ``{"type", "message"}`` of the exception the handler raised, or ``None``.
+        response: The handler's return value (body parsed), or ``None`` when it raised (the last invocation's).
+        exception: ``{"type", "message"}`` of the exception the handler raised, or ``None`` (the last invocation's).
+        earlier_invocations: ``{"1": {"response", "exception"}, ...}`` of every invocation before the last.
         tables: Logical table -> item key label -> item, types preserved.
         region_status_writes: Multiset of writes to the region-status table.
         mutating_calls: Multiset of the other mutating calls (batch writes split per request).
@@ -115,6 +180,7 @@ class Observation:
     variant: int = 0
     response: Any = None
     exception: dict[str, str] | None = None
+    earlier_invocations: dict[str, dict[str, Any]] = field(default_factory=dict)
     tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     region_status_writes: list[dict[str, Any]] = field(default_factory=list)
     mutating_calls: list[dict[str, Any]] = field(default_factory=list)
@@ -132,7 +198,11 @@ class Observation:
         """The gating section ``name`` (one of :data:`SECTIONS`) as compared; reads without their counts."""
         if name == "reads":
             return [{k: v for k, v in entry.items() if k != "count"} for entry in self.reads]
-        attribute = {"regionStatusWrites": "region_status_writes", "mutatingCalls": "mutating_calls"}.get(name, name)
+        attribute = {
+            "regionStatusWrites": "region_status_writes",
+            "mutatingCalls": "mutating_calls",
+            "earlierInvocations": "earlier_invocations",
+        }.get(name, name)
         return getattr(self, attribute)
 
     @property
@@ -147,6 +217,7 @@ class Observation:
             "variant": self.variant,
             "response": jsonable(self.response),
             "exception": self.exception,
+            "earlierInvocations": jsonable(self.earlier_invocations),
             "wallTimeMs": round(self.wall_time_ms, 1),
             "tableItems": {name: len(items) for name, items in self.tables.items()},
             "regionStatusWrites": len(self.region_status_writes),
@@ -185,6 +256,8 @@ class Difference:
         status: :data:`UNAPPROVED`, :data:`APPROVED` or :data:`NOISE`.
         approval: Id of the approval covering it, when approved.
         anchor: Where noise is matched: the element or item the difference lies in (not serialised).
+        origin: For noise, :data:`BASELINE_RUNS` (legacy against itself: ``baseline`` is its run 1, ``candidate``
+            its run 2) or :data:`EXCUSED` (a candidate difference excused by that noise); empty otherwise.
     """
 
     section: str
@@ -197,22 +270,28 @@ class Difference:
     status: str = UNAPPROVED
     approval: str | None = None
     anchor: str = ""
+    origin: str = ""
 
     def describe(self) -> str:
-        """One readable line: path, what changed, and the two values."""
+        """One readable line: path, what changed, and the two values (named after the runs they come from)."""
         before, after = _short(self.baseline), _short(self.candidate)
+        first, second = (
+            ("baseline run 1", "baseline run 2") if self.origin == BASELINE_RUNS else ("baseline", "candidate")
+        )
         if self.kind == "added":
-            text = f"{self.path}: only in candidate: {after}"
+            text = f"{self.path}: only in {second}: {after}"
         elif self.kind == "removed":
-            text = f"{self.path}: only in baseline: {before}"
+            text = f"{self.path}: only in {first}: {before}"
         elif self.kind == "count-changed":
-            text = f"{self.path}: occurs {before} time(s) in baseline, {after} in candidate"
+            text = f"{self.path}: occurs {before} time(s) in {first}, {after} in {second}"
         elif self.kind == "type-changed":
-            text = f"{self.path}: baseline {before} ({self.baseline_type}) -> candidate {after} ({self.candidate_type})"
+            text = f"{self.path}: {first} {before} ({self.baseline_type}) -> {second} {after} ({self.candidate_type})"
         else:
-            text = f"{self.path}: baseline {before} -> candidate {after}"
+            text = f"{self.path}: {first} {before} -> {second} {after}"
         if self.status == APPROVED:
             text += f"  [approved: {self.approval}]"
+        elif self.origin == EXCUSED:
+            text += "  [noise: legacy itself varies here]"
         elif self.status == NOISE:
             text += "  [noise]"
         return text
@@ -233,6 +312,8 @@ class Difference:
             data["candidateType"] = self.candidate_type
         if self.approval:
             data["approval"] = self.approval
+        if self.origin:
+            data["origin"] = self.origin
         return data
 
 
@@ -379,6 +460,9 @@ class RunResult:
         duration_s: Real time the whole run took.
         approvals_apply: ``False`` when baseline and candidate are both versions of production (a deployed artifact
             and ``legacy``): no approval applied, every difference counted.
+        provenance: What the verdict was made from (:func:`harness.engine.provenance.build_provenance`); filled in
+            when the verdict is written if not set before.
+        run_id: Unique per run; the gate checks that the verdict on disk carries it before it exits 0.
     """
 
     command: str
@@ -391,6 +475,8 @@ class RunResult:
     started: str = ""
     duration_s: float = 0.0
     approvals_apply: bool = True
+    provenance: dict[str, Any] | None = None
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -412,9 +498,11 @@ class RunResult:
         return [f"scenario {s.name} is {s.status}" for s in self.failing] + list(self.blockers)
 
     def to_dict(self, full: bool = False) -> dict[str, Any]:
-        """The ``verdict.json`` document."""
+        """The ``verdict.json`` document (its shape: ``harness/engine/verdict.schema.json``)."""
         return {
+            "schemaVersion": VERDICT_SCHEMA_VERSION,
             "verdict": self.verdict,
+            "runId": self.run_id,
             "command": self.command,
             "baseline": self.baseline,
             "candidate": self.candidate,
@@ -426,5 +514,6 @@ class RunResult:
             "blockers": list(self.blockers),
             "approvals": self.approvals,
             "coverage": self.coverage,
+            "provenance": self.provenance,
             "scenarios": [s.to_dict(full=full) for s in self.scenarios],
         }

@@ -1,4 +1,5 @@
-"""Turning what a world recorded into comparable observations: redaction, typing, call classification.
+"""Turning what a world recorded into comparable observations: typing, call classification (redaction is
+:mod:`harness.redaction`).
 
 Nothing here touches a world; the functions take the raw pieces (:class:`~harness.world.aws.calls.AwsCall` records, a
 table snapshot, the handler's return value) and return plain data, so they are unit-tested on hand-made input.
@@ -7,11 +8,7 @@ table snapshot, the handler's return value) and return plain data, so they are u
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import os
-import re
-import secrets
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -19,84 +16,8 @@ from typing import Any
 from harness.world.aws.attributes import deserialise_attributes
 from harness.world.aws.calls import MUTATING_OPERATIONS, AwsCall
 
-#: Keys whose values are secrets wherever they appear (STS ``Credentials``, session tokens, passwords...).
-SECRET_KEY = re.compile(r"secret|token|password|credential", re.IGNORECASE)
-#: AWS access key ids inside free text.
-ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
-#: ``name=value`` / ``name: value`` pairs of secret-looking names inside free text.
-SECRET_ASSIGNMENT = re.compile(
-    r"(?i)((?:secret|token|password|credential)[A-Za-z_]*[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)"
-)
-#: Environment variables whose values are scrubbed from free text when present.
-SECRET_ENVIRONMENT = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
-
 REGION_STATUS_TABLE = "regionStatus"
 _DYNAMODB_VALUE_KEYS = ("Item", "Key", "ExclusiveStartKey", "ExpressionAttributeValues")
-_SALT = secrets.token_bytes(16)
-
-
-def fingerprint(value: Any) -> str:
-    """A stand-in for a secret: equal secrets give equal stand-ins within this process, nothing else leaks.
-
-    Args:
-        value: The secret.
-
-    Returns:
-        ``<redacted:xxxxxxxx>`` with a salted hash prefix (the salt is random per process).
-    """
-    digest = hashlib.sha256(_SALT + repr(value).encode()).hexdigest()[:8]
-    return f"<redacted:{digest}>"
-
-
-def scrub_text(text: str, known: Iterable[str] = ()) -> str:
-    """Remove access key ids, ``secret=value`` pairs and known secret values from free text.
-
-    Args:
-        text: Any recorded text (an exception message, a printed line).
-        known: Exact secret values to remove as well (e.g. the Lambda's own secret key).
-
-    Returns:
-        The text with every secret replaced by a fingerprint.
-    """
-    for value in known:
-        if value and len(value) >= 8 and value in text:
-            text = text.replace(value, fingerprint(value))
-    text = ACCESS_KEY_ID.sub(lambda m: fingerprint(m.group(0)), text)
-    return SECRET_ASSIGNMENT.sub(lambda m: m.group(1) + fingerprint(m.group(2)), text)
-
-
-def known_secrets() -> tuple[str, ...]:
-    """The secret values of the current environment (inside a world: the Lambda's own fake credentials)."""
-    return tuple(os.environ[name] for name in SECRET_ENVIRONMENT if os.environ.get(name))
-
-
-def redact(value: Any, known: Iterable[str] = ()) -> Any:
-    """Redact secrets everywhere in a recorded structure.
-
-    Values under a key matching :data:`SECRET_KEY` become fingerprints (so two runs that used the same pagination
-    token or credentials still compare equal); strings are scrubbed with :func:`scrub_text`.
-
-    Args:
-        value: A recorded structure (dicts, lists, scalars).
-        known: Exact secret values to scrub from strings.
-
-    Returns:
-        A redacted copy.
-    """
-    known = tuple(known)
-    if isinstance(value, dict):
-        return {
-            key: (fingerprint(item) if _is_secret(key, item) else redact(item, known)) for key, item in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return type(value)(redact(item, known) for item in value)
-    if isinstance(value, str):
-        return scrub_text(value, known)
-    return value
-
-
-def _is_secret(key: Any, item: Any) -> bool:
-    return isinstance(key, str) and bool(SECRET_KEY.search(key)) and item not in (None, "")
 
 
 def canonical(value: Any) -> str:
@@ -210,12 +131,19 @@ class CallSplit:
             "region": call.region,
             "table": call.table,
             "params": params,
+            **_invocation(call),
         }
 
     def _mutating(self, call: AwsCall, params: dict[str, Any]) -> None:
         if call.service == "dynamodb" and call.table == REGION_STATUS_TABLE and call.operation == "PutItem":
             self.region_status_writes.append(
-                {"via": "PutItem", "account": call.account, "region": call.region, "item": params.get("Item", {})}
+                {
+                    "via": "PutItem",
+                    "account": call.account,
+                    "region": call.region,
+                    "item": params.get("Item", {}),
+                    **_invocation(call),
+                }
             )
             return
         self.mutating_calls.append(self._entry(call, params))
@@ -235,6 +163,7 @@ class CallSplit:
                             "account": call.account,
                             "region": call.region,
                             "item": values["Item"],
+                            **_invocation(call),
                         }
                     )
                     continue
@@ -246,5 +175,11 @@ class CallSplit:
                         "region": call.region,
                         "table": table,
                         "params": {**others, kind: values},
+                        **_invocation(call),
                     }
                 )
+
+
+def _invocation(call: AwsCall) -> dict[str, int]:
+    """``{"invocation": n}`` for a call of a later invocation of the warm Lambda; nothing for the first."""
+    return {"invocation": call.invocation} if call.invocation > 1 else {}

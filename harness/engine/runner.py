@@ -22,12 +22,15 @@ from typing import Any
 from harness.engine.approvals import Approval, ApprovalError, apply_approvals, default_approvals
 from harness.engine.compare import compare
 from harness.engine.implementations import approvals_apply
+from harness.engine.isolation import Containment
 from harness.engine.model import (
     APPROVED,
     APPROVED_DIVERGENCE,
+    BASELINE_RUNS,
     DIVERGENT,
     EQUIVALENT,
     ERROR,
+    EXCUSED,
     NOISE,
     Observation,
     RunResult,
@@ -35,7 +38,8 @@ from harness.engine.model import (
     jsonable,
 )
 from harness.engine.noise import baseline_noise, needs_probe, split_noise
-from harness.engine.observe import Implementation, observe, resolve_implementation
+from harness.engine.observe import Implementation, named_implementation, observe, resolve_implementation
+from harness.interruption import child_signals, raise_if_interrupted
 from harness.scenario.model import Scenario
 
 logger = logging.getLogger(__name__)
@@ -46,14 +50,22 @@ PRIMARY, SECONDARY = 0, 1
 PROBE_VARIANTS = (2, 3)
 
 
-def _implementation(value: Implementation | str) -> Implementation:
-    return value if isinstance(value, Implementation) else resolve_implementation(value)
+def _implementation(value: Implementation | str, containment: Containment | None = None) -> Implementation:
+    """A name resolved: imported here for runs made here, left to each child to import for contained runs."""
+    if isinstance(value, Implementation):
+        return value
+    return named_implementation(value) if containment is not None else resolve_implementation(value)
 
 
-def run_baselines(scenario: Scenario, baseline: Implementation | str = "legacy") -> tuple[Observation, Observation]:
+def run_baselines(
+    scenario: Scenario, baseline: Implementation | str = "legacy", containment: Containment | None = None
+) -> tuple[Observation, Observation]:
     """Run the baseline twice, in the primary and the secondary world variant."""
-    implementation = _implementation(baseline)
-    return observe(scenario, implementation, PRIMARY), observe(scenario, implementation, SECONDARY)
+    implementation = _implementation(baseline, containment)
+    return (
+        observe(scenario, implementation, PRIMARY, containment),
+        observe(scenario, implementation, SECONDARY, containment),
+    )
 
 
 def run_scenario(
@@ -63,6 +75,7 @@ def run_scenario(
     approvals: dict[str, Approval] | None = None,
     automatic: bool = False,
     baselines: tuple[Observation, Observation] | None = None,
+    containment: Containment | None = None,
 ) -> ScenarioResult:
     """Run one scenario through baseline (twice) and candidate, and decide its outcome.
 
@@ -78,19 +91,21 @@ def run_scenario(
             production (an artifact and ``legacy``, see :func:`~harness.engine.implementations.approvals_apply`).
         automatic: Apply every approval whose condition holds, not only those the scenario references (fuzzing).
         baselines: Primary and secondary baseline observations already made, to skip running them again.
+        containment: Make every run in a child process of its own, with a timeout (see
+            :mod:`harness.engine.isolation`); ``None`` runs them in this process.
 
     Returns:
         The scenario's result, with the observations.
     """
     started = _clock()
-    baseline, candidate = _implementation(baseline), _implementation(candidate)
-    primary, secondary = baselines or run_baselines(scenario, baseline)
-    observed = observe(scenario, candidate, PRIMARY)
+    baseline, candidate = _implementation(baseline, containment), _implementation(candidate, containment)
+    primary, secondary = baselines or run_baselines(scenario, baseline, containment)
+    observed = observe(scenario, candidate, PRIMARY, containment)
     approvals = default_approvals() if approvals is None else approvals
     apply = approvals_apply(baseline.name, candidate.name)
     result = evaluate(scenario, primary, [secondary], observed, approvals, automatic, apply)
     if result.status == DIVERGENT and needs_probe(result.unapproved, result.noise, primary):
-        probes = [observe(scenario, baseline, variant) for variant in PROBE_VARIANTS]
+        probes = [observe(scenario, baseline, variant, containment) for variant in PROBE_VARIANTS]
         result = evaluate(scenario, primary, [secondary, *probes], observed, approvals, automatic, apply)
     result.duration_s = _clock() - started
     return result
@@ -143,8 +158,10 @@ def evaluate(
     result.errors = check_expectations(scenario, baseline)
     noise = baseline_noise(baseline, secondaries)
     result.differences, excused = split_noise(compare(baseline, candidate), noise, [baseline, *secondaries], candidate)
-    for difference in noise + excused:
-        difference.status = NOISE
+    for difference in noise:
+        difference.status, difference.origin = NOISE, BASELINE_RUNS
+    for difference in excused:
+        difference.status, difference.origin = NOISE, EXCUSED
     result.noise = noise + excused
     try:
         if apply:
@@ -208,6 +225,7 @@ def run_scenarios(
     command: str = "run",
     progress: Progress | None = None,
     jobs: int = 1,
+    containment: Containment | None = None,
 ) -> RunResult:
     """Run many scenarios and collect a :class:`RunResult` (no gate findings; see ``gate``).
 
@@ -220,12 +238,18 @@ def run_scenarios(
         progress: Called after each scenario with (how many are done, total, result), in completion order.
         jobs: Worker processes; scenarios are independent, so with ``jobs > 1`` they run side by side (each worker
             still runs one world at a time). Results keep the scenarios' order either way.
+        containment: Make every run in a child process of its own, with a timeout (the commands do); the worlds
+            are then warmed up once here, before any worker or child is forked.
 
     Returns:
         The run's result; its verdict is NO-GO when a scenario is divergent or in error.
     """
     scenarios = list(scenarios)
-    baseline, candidate = _implementation(baseline), _implementation(candidate)
+    baseline, candidate = _implementation(baseline, containment), _implementation(candidate, containment)
+    if containment is not None:
+        from harness.world.world import warm_up
+
+        warm_up()
     approvals = default_approvals() if approvals is None else approvals
     started = _clock()
     result = RunResult(
@@ -236,7 +260,7 @@ def run_scenarios(
         approvals_apply=approvals_apply(baseline.name, candidate.name),
     )
     outcomes: dict[int, ScenarioResult] = {}
-    for index, outcome in _outcomes(scenarios, baseline, candidate, approvals, jobs):
+    for index, outcome in _outcomes(scenarios, baseline, candidate, approvals, jobs, containment):
         outcomes[index] = outcome
         logger.info("scenario %s: %s", outcome.name, outcome.status, extra={"scenario": outcome.name})
         if progress is not None:
@@ -253,25 +277,40 @@ def _outcomes(
     candidate: Implementation,
     approvals: dict[str, Approval],
     jobs: int,
+    containment: Containment | None,
 ) -> Iterator[tuple[int, ScenarioResult]]:
-    """(index, result) per scenario, in completion order; in this process or in ``jobs`` forked workers."""
+    """(index, result) per scenario, in completion order; in this process or in ``jobs`` forked workers.
+
+    Workers only build worlds and judge: with containment, every run of the code under test is a child of a worker,
+    so nothing a candidate does can break the pool. Workers leave SIGINT and SIGTERM to this process, which ends them
+    (:mod:`harness.interruption`).
+    """
     if jobs <= 1 or len(scenarios) <= 1:
         for index, scenario in enumerate(scenarios):
-            yield index, run_scenario(scenario, baseline, candidate, approvals)
+            outcome = run_scenario(scenario, baseline, candidate, approvals, containment=containment)
+            raise_if_interrupted()  # the code under test may have swallowed the first raise
+            yield index, outcome
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(scenarios)), mp_context=context) as pool:
+    workers = min(jobs, len(scenarios))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=child_signals) as pool:
         futures = {
-            pool.submit(_run_in_worker, scenario, baseline.name, candidate.name, approvals): index
+            pool.submit(_run_in_worker, scenario, baseline, candidate, approvals, containment): index
             for index, scenario in enumerate(scenarios)
         }
         for future in as_completed(futures):
             yield futures[future], future.result()
 
 
-def _run_in_worker(scenario: Scenario, baseline: str, candidate: str, approvals: dict[str, Approval]) -> ScenarioResult:
-    """Worker-process entry: implementations travel by name and are resolved (imported) in the worker."""
-    return run_scenario(scenario, baseline, candidate, approvals)
+def _run_in_worker(
+    scenario: Scenario,
+    baseline: Implementation,
+    candidate: Implementation,
+    approvals: dict[str, Approval],
+    containment: Containment | None,
+) -> ScenarioResult:
+    """Worker-process entry: implementations travel by name (imported where they run) or as importable handlers."""
+    return run_scenario(scenario, baseline, candidate, approvals, containment=containment)
 
 
 def approval_summary(results: list[ScenarioResult], approvals: dict[str, Approval]) -> list[dict[str, Any]]:

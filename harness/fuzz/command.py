@@ -1,9 +1,10 @@
 """``python -m harness fuzz``: argument declarations and the handler.
 
 Exit codes: 0 when no example diverged without an approval covering it, 1 when one did (or the harness failed on a
-generated world: the shrunk example is written out either way), 2 on bad input (a non-positive example count, an
-unknown implementation, a malformed approvals file). Progress goes to stderr, one line per engine run; the summary,
-the failing example's differences and its scenario file go to stdout.
+generated world, or a run timed out, exited or crashed: the shrunk example is written out either way), 2 on bad
+input (a non-positive example count, an unknown implementation, a malformed approvals file). Every run is contained
+in a child process with ``--timeout`` (see :mod:`harness.fuzz.runner`). Progress goes to stderr, one line per engine
+run; the summary, the failing example's differences and its scenario file go to stdout.
 
 This module only imports ``argparse`` and :mod:`harness.commandline` at load time; Hypothesis and the engine are
 imported when the command runs.
@@ -16,7 +17,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.commandline import EXIT_BAD_INPUT, EXIT_NO_GO, EXIT_OK, implementation_arguments, whole_number, write_line
+from harness.commandline import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_GO,
+    EXIT_OK,
+    Eta,
+    implementation_arguments,
+    timeout_argument,
+    whole_number,
+    write_line,
+)
 
 DEFAULT_SAVE_DIR = "reports/fuzz"
 _SHOWN_DIFFERENCES = 10
@@ -42,21 +52,27 @@ def fuzz_arguments(parser: argparse.ArgumentParser) -> None:
         default=150,
         help="engine runs allowed while shrinking a failing example (default: 150)",
     )
+    timeout_argument(parser)
 
 
 def fuzz(args: argparse.Namespace) -> int:
     """Run the fuzzer; exit 0 when nothing unapproved diverged, 1 when something did, 2 on bad input."""
     from harness.engine.approvals import DEFAULT_APPROVALS, ApprovalError, load_approvals
     from harness.engine.commands import FIDELITY_NOTE
-    from harness.engine.implementations import ImplementationError, approvals_apply, resolve
+    from harness.engine.implementations import approvals_apply, check_in_child
     from harness.fuzz.runner import FuzzOptions
     from harness.fuzz.runner import fuzz as run_fuzz
+    from harness.world.world import warm_up
 
+    warm_up()  # before the first child is forked, so that every child starts warm
+    for option in ("baseline", "candidate"):
+        problem = check_in_child(getattr(args, option), args.timeout)
+        if problem:
+            write_line(sys.stderr, f"error: --{option} {getattr(args, option)}: {problem}")
+            return EXIT_BAD_INPUT
     try:
-        for name in (args.baseline, args.candidate):
-            resolve(name)
         approvals = load_approvals(args.approvals or DEFAULT_APPROVALS)
-    except (ImplementationError, ApprovalError) as error:
+    except ApprovalError as error:
         write_line(sys.stderr, f"error: {error}")
         return EXIT_BAD_INPUT
     options = FuzzOptions(
@@ -67,27 +83,30 @@ def fuzz(args: argparse.Namespace) -> int:
         save_dir=args.save_failures,
         shrink_budget=args.shrink_budget,
         approvals=approvals,
+        timeout_s=args.timeout,
     )
     header = f"fuzz: {args.examples} example(s), seed {args.seed}, baseline {args.baseline}, candidate {args.candidate}"
     if not approvals_apply(args.baseline, args.candidate):
         header += f"; {FIDELITY_NOTE}"
     write_line(sys.stderr, header)
-    report = run_fuzz(options, progress=lambda record: _progress(record, args.examples, args.shrink_budget))
+    eta = Eta(args.examples)
+    report = run_fuzz(options, progress=lambda record: _progress(record, args.examples, args.shrink_budget, eta))
     _summary(report)
     return EXIT_NO_GO if report.found else EXIT_OK
 
 
-def _progress(record: Any, examples: int, shrink_budget: int) -> None:
+def _progress(record: Any, examples: int, shrink_budget: int, eta: Eta) -> None:
     if record.phase == "shrink":
         where = f"[shrink {record.number}/{shrink_budget}]"
+        timing = eta(0)
     else:
         where = f"[{record.number}/{examples}]"
+        timing = eta(record.number)
     approved = f" ({', '.join(record.approvals)})" if record.approvals else ""
-    sys.stderr.write(f"{where} {record.status}{approved} ({record.duration_s:.1f}s): {record.summary}\n")
+    write_line(sys.stderr, f"{where} {record.status}{approved} ({record.duration_s:.1f}s; {timing}): {record.summary}")
     if record.phase != "shrink":
         for difference in record.result.unapproved[:3]:
-            sys.stderr.write(f"    {difference.describe()}\n")
-    sys.stderr.flush()
+            write_line(sys.stderr, f"    {difference.describe()}")
 
 
 def _summary(report: Any) -> None:

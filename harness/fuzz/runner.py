@@ -12,6 +12,12 @@ noise detection first. Noise only ever excuses differences, so an example that i
 it; only when that quick look finds an unapproved difference does the engine's full :func:`run_scenario` run
 (second baseline, probes), which decides. Results are cached by document, and shrinking is bounded by a budget of
 engine runs: when it is spent, Hypothesis is stopped and the smallest failure found so far is the one written.
+
+With ``FuzzOptions.timeout_s`` set (``python -m harness fuzz`` always sets it, ``--timeout``), every run is contained
+as in ``run`` and ``gate``: a child process of its own, killed after the timeout, so a candidate that hangs, exits or
+crashes on a generated world fails that example (an error outcome, shrunk and written like a divergence) instead of
+stopping the fuzzer. Without it (the API's default, which the fuzzer's own tests use with trusted candidates) runs
+are made in this process and nothing times out.
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ from hypothesis import settings as hypothesis_settings
 
 from harness.engine.approvals import Approval, applicable_approvals, load_approvals
 from harness.engine.implementations import approvals_apply
+from harness.engine.isolation import Containment
 from harness.engine.model import DIVERGENT, ERROR, OUTCOMES, ScenarioResult
-from harness.engine.observe import Implementation, observe, resolve_implementation
+from harness.engine.observe import Implementation, named_implementation, observe, resolve_implementation
 from harness.engine.runner import PRIMARY, SECONDARY, evaluate, run_scenario
 from harness.fuzz.strategies import active_regions, scenario_documents
 from harness.fuzz.writer import write_failure
@@ -73,6 +80,7 @@ class FuzzOptions:
         save_dir: Where a failing example is written (``None``: not written).
         shrink_budget: Engine runs allowed while shrinking.
         approvals: Declared approvals (default: ``harness/approvals.yaml``).
+        timeout_s: Contain every run in a child process killed after this many seconds; ``None`` runs them here.
     """
 
     examples: int = DEFAULT_EXAMPLES
@@ -82,6 +90,16 @@ class FuzzOptions:
     save_dir: Path | None = DEFAULT_SAVE_DIR
     shrink_budget: int = DEFAULT_SHRINK_BUDGET
     approvals: dict[str, Approval] | None = None
+    timeout_s: float | None = None
+
+    @property
+    def containment(self) -> Containment | None:
+        """How runs are contained (``None``: in this process)."""
+        return None if self.timeout_s is None else Containment(self.timeout_s)
+
+    def implementation(self, name: str) -> Implementation:
+        """An implementation named in the options: by name only when runs are contained, else imported here."""
+        return resolve_implementation(name) if self.timeout_s is None else named_implementation(name)
 
 
 @dataclass(frozen=True)
@@ -179,6 +197,9 @@ def world_features(doc: dict[str, Any]) -> list[str]:
     features += ["all-regions-scan"] if not active_regions(tables) else []
     features += ["table-variable-unset"] if doc.get("environment") else []
     features += ["no-target-accounts"] if not accounts else []
+    features += ["role-requiring-external-id" for a in accounts if "role" in a]
+    features += ["origin-role-requiring-external-id"] if doc.get("roles") else []
+    features += [f"scan-pages:{table}" for table in doc.get("dynamodbPageSize", {})]
     items = [item.get("drs", {}) for group in doc.get("servers", []) for item in group.get("items", [])]
     features += ["cross-origin-server" for drs in items if drs.get("sourceCloudProperties")]
     features += ["odd-server-shape" for drs in items if drs.get("sourceProperties") or "stagingArea" in drs]
@@ -205,6 +226,7 @@ class Judge:
         approvals: Declared approvals.
         shrink_budget: Engine runs allowed after the first failure.
         progress: Called after every engine run.
+        containment: How runs are contained (``None``: in this process).
     """
 
     def __init__(
@@ -214,12 +236,14 @@ class Judge:
         approvals: dict[str, Approval],
         shrink_budget: int,
         progress: Progress | None = None,
+        containment: Containment | None = None,
     ) -> None:
         self.baseline = baseline
         self.candidate = candidate
         self.approvals = approvals
         self.shrink_budget = shrink_budget
         self.progress = progress
+        self.containment = containment
         self.cache: dict[str, str] = {}
         self.failures: dict[str, ScenarioResult] = {}
         self.last_failure: tuple[dict[str, Any], ScenarioResult] | None = None
@@ -263,14 +287,20 @@ class Judge:
     def judge(self, doc: dict[str, Any]) -> ScenarioResult:
         """The engine's outcome for one document: a quick look without noise detection, the full run if it fails."""
         scenario = document_scenario(doc, source="<fuzz>")
-        primary = observe(scenario, self.baseline, PRIMARY)
-        candidate = observe(scenario, self.candidate, PRIMARY)
+        primary = observe(scenario, self.baseline, PRIMARY, self.containment)
+        candidate = observe(scenario, self.candidate, PRIMARY, self.containment)
         quick = evaluate(scenario, primary, [primary], candidate, self.approvals, automatic=True)
         if quick.status not in FAILING:
             return quick
-        secondary = observe(scenario, self.baseline, SECONDARY)
+        secondary = observe(scenario, self.baseline, SECONDARY, self.containment)
         return run_scenario(
-            scenario, self.baseline, self.candidate, self.approvals, automatic=True, baselines=(primary, secondary)
+            scenario,
+            self.baseline,
+            self.candidate,
+            self.approvals,
+            automatic=True,
+            baselines=(primary, secondary),
+            containment=self.containment,
         )
 
     def _record(self, record: ExampleRecord, doc: dict[str, Any]) -> None:
@@ -340,12 +370,12 @@ def fuzz(options: FuzzOptions, progress: Progress | None = None) -> FuzzReport:
         ApprovalError: The approvals file is malformed.
     """
     started = wall_clock()
-    baseline = resolve_implementation(options.baseline)
-    candidate = resolve_implementation(options.candidate)
+    baseline = options.implementation(options.baseline)
+    candidate = options.implementation(options.candidate)
     approvals = load_approvals() if options.approvals is None else options.approvals
     if not approvals_apply(baseline.name, candidate.name):
         approvals = {}  # two versions of production: every difference counts
-    judge = Judge(baseline, candidate, approvals, options.shrink_budget, progress)
+    judge = Judge(baseline, candidate, approvals, options.shrink_budget, progress, options.containment)
     search(judge, options.examples, options.seed)
     report = FuzzReport(options=options, features=judge.features, shrink_runs=judge.shrink_runs)
     report.examples_run = len(judge.generated)
@@ -356,7 +386,7 @@ def fuzz(options: FuzzOptions, progress: Progress | None = None) -> FuzzReport:
         report.failure_doc, report.failure = judge.last_failure
         if options.save_dir is not None:
             report.failure_path = _save(report.failure_doc, report.failure, options, options.save_dir, approvals)
-            report.reproduced = reproduces(report.failure_path, baseline, candidate, approvals)
+            report.reproduced = reproduces(report.failure_path, baseline, candidate, approvals, options.containment)
     report.duration_s = wall_clock() - started
     return report
 
@@ -375,8 +405,14 @@ def _save(
     return write_failure(doc, result, directory, options.seed, applicable, names)
 
 
-def reproduces(path: Path, baseline: Implementation, candidate: Implementation, approvals: dict[str, Approval]) -> bool:
+def reproduces(
+    path: Path,
+    baseline: Implementation,
+    candidate: Implementation,
+    approvals: dict[str, Approval],
+    containment: Containment | None = None,
+) -> bool:
     """Whether the scenario file fails again when run as ``python -m harness run`` runs it (referenced approvals)."""
     scenario = load_scenario(path)
-    result = run_scenario(scenario, baseline, candidate, approvals)
+    result = run_scenario(scenario, baseline, candidate, approvals, containment=containment)
     return result.status in FAILING

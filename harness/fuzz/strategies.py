@@ -37,6 +37,8 @@ SERVER_IDS = tuple(f"s-f0000000000000{n:03d}" for n in range(1, 5))
 UNKNOWN_INSTANCE_IDS = ("i-0deadbeef0000001a", "i-0deadbeef0000002b")
 ROLE_NAMES = ("DRSOrchestrationRole", "CustomDrsInventoryRole")
 DEFAULT_EXTERNAL_ID = "drs-orchestration-cross-account"
+#: An ExternalId a role may require that no row sends.
+OTHER_EXTERNAL_ID = "tenant-other"
 SESSION_NAMES = ("inventory-sync", "inventory-ec2-query")
 TABLE_VARIABLES = ("SOURCE_SERVER_INVENTORY_TABLE", "TARGET_ACCOUNTS_TABLE", "DRS_REGION_STATUS_TABLE")
 REGION_STATES = (
@@ -246,7 +248,32 @@ def account_rows(draw: st.DrawFn, account: str) -> dict[str, Any]:
     external = draw(st.sampled_from([DEFAULT_EXTERNAL_ID, _ABSENT, "tenant-7f3a9c", "", None]))
     name = draw(st.sampled_from([f"workload-{account[:3]}", _ABSENT]))
     failure = draw(_rarely(effects("sts"), 4))
-    return _entry(accountId=account, accountName=name, roleArn=role, externalId=external, assumeRole=failure)
+    trust = _ABSENT
+    if isinstance(role, str) and role:
+        required = [external] if isinstance(external, str) and len(external) > 1 else []
+        trust = draw(_rarely(st.sampled_from([*required, DEFAULT_EXTERNAL_ID, OTHER_EXTERNAL_ID]), 4))
+    return _entry(
+        accountId=account,
+        accountName=name,
+        roleArn=role,
+        externalId=external,
+        assumeRole=failure,
+        role=_ABSENT if trust is _ABSENT else {"externalId": trust},
+    )
+
+
+@st.composite
+def outsider_roles(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Rarely, the outsider's default role (the one LB-7's EC2 look-up assumes) requires an ExternalId."""
+    required = draw(_rarely(st.sampled_from([DEFAULT_EXTERNAL_ID, OTHER_EXTERNAL_ID]), 4))
+    return [] if required is _ABSENT else [{"arn": role_arn(OUTSIDER), "externalId": required}]
+
+
+@st.composite
+def dynamodb_page_sizes(draw: st.DrawFn) -> dict[str, int]:
+    """Rarely, one table's scan pages hold one or two items (standing for 1 MB pages of larger rows)."""
+    table = draw(_rarely(st.sampled_from(sorted(TABLE_OPERATIONS)), 5))
+    return {} if table is _ABSENT else {table: draw(st.integers(1, 2))}
 
 
 @st.composite
@@ -512,11 +539,15 @@ def scenario_documents(draw: st.DrawFn, name: str = "fuzz-example") -> dict[str,
     world_tables = draw(tables(explicit_servers(groups)))
     rules = draw(faults())
     environment = draw(environments())
+    roles = draw(outsider_roles())
+    pages = draw(dynamodb_page_sizes())
     doc = _entry(
         name=name,
         seed=seed,
         drsPageSize=page_size,
+        dynamodbPageSize=pages if pages else _ABSENT,
         accounts=accounts,
+        roles=roles if roles else _ABSENT,
         tables=world_tables if world_tables else _ABSENT,
         servers=groups if groups else _ABSENT,
         faults=rules if rules else _ABSENT,

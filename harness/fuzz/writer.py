@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from harness.engine.model import ScenarioResult
+from harness.redaction import redact_text
 from harness.scenario.loading import load_scenario, parse_yaml
 
 logger = logging.getLogger(__name__)
@@ -136,9 +137,8 @@ def write_failure(
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.yaml"
     command = reproduce_command(path, *implementations)
-    path.write_text(
-        scenario_text(doc, name, describe_failure(result, seed, command), approvals, directory), encoding="utf-8"
-    )
+    description = redact_text(describe_failure(result, seed, command))  # a candidate's values are in it
+    path.write_text(scenario_text(doc, name, description, approvals, directory), encoding="utf-8")
     load_scenario(path)
     logger.info("wrote failing example %s", path)
     return path

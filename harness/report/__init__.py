@@ -1,4 +1,5 @@
-"""The sign-off reports written beside ``verdict.json``: ``report.html``, ``report.md`` and ``junit.xml``.
+"""The sign-off reports written beside ``verdict.json``: ``report.html``, ``report.md``, ``junit.xml`` and
+``summary.md`` (the first screen of ``report.md``, small enough for a pull-request comment).
 
 The engine's report hook (:mod:`harness.engine.reports`) discovers :func:`write_reports` and calls it with a fresh
 staging directory; the files are moved into the report directory only when every writer succeeded, so a failed run
@@ -20,20 +21,30 @@ from harness.report.content import build_view
 from harness.report.html import render_html
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
+from harness.report.summary import render_summary
 
 logger = logging.getLogger(__name__)
 
 HTML_FILE = "report.html"
 MARKDOWN_FILE = "report.md"
 JUNIT_FILE = "junit.xml"
+SUMMARY_FILE = "summary.md"
 #: Every file :func:`write_reports` writes.
-REPORT_FILES = (HTML_FILE, MARKDOWN_FILE, JUNIT_FILE)
+REPORT_FILES = (HTML_FILE, MARKDOWN_FILE, JUNIT_FILE, SUMMARY_FILE)
 
-__all__ = ["REPORT_FILES", "build_view", "render_html", "render_junit", "render_markdown", "write_reports"]
+__all__ = [
+    "REPORT_FILES",
+    "build_view",
+    "render_html",
+    "render_junit",
+    "render_markdown",
+    "render_summary",
+    "write_reports",
+]
 
 
 def write_reports(result: RunResult | dict[str, Any], directory: Path) -> None:
-    """Write ``report.html``, ``report.md`` and ``junit.xml`` for one run into ``directory``.
+    """Write ``report.html``, ``report.md``, ``junit.xml`` and ``summary.md`` for one run into ``directory``.
 
     Args:
         result: The run's result, or its ``to_dict()`` (a ``verdict.json`` document).
@@ -41,6 +52,12 @@ def write_reports(result: RunResult | dict[str, Any], directory: Path) -> None:
     """
     view = build_view(result)
     directory = Path(directory)
-    for name, render in ((HTML_FILE, render_html), (MARKDOWN_FILE, render_markdown), (JUNIT_FILE, render_junit)):
+    renderers = {
+        HTML_FILE: render_html,
+        MARKDOWN_FILE: render_markdown,
+        JUNIT_FILE: render_junit,
+        SUMMARY_FILE: render_summary,
+    }
+    for name, render in renderers.items():
         (directory / name).write_text(render(view), encoding="utf-8")
     logger.debug("wrote %s into %s", ", ".join(REPORT_FILES), directory)

@@ -1,9 +1,10 @@
 """What every report says, computed once: the sanitised run data, metadata and the wording both renderers share.
 
 :func:`build_view` turns a :class:`~harness.engine.model.RunResult` (or its ``to_dict()``, e.g. a ``verdict.json``)
-into one plain dict. Secrets are redacted a second time here (the engine redacts observations already): any value
-under a key that looks like a secret, AWS access key ids and ``secret=value`` pairs in text, and the secret values of
-the current environment, so that a report can be attached to a ticket or a pull request as it is.
+into one plain dict. It goes through the harness's one redactor (:func:`harness.redaction.redact_output`) a second
+time (the engine redacts observations already): the real credentials, AWS secret shapes, values under secret-looking
+keys, and ExternalIds masked unless ``--show-external-ids``, so that a report can be attached to a ticket or a pull
+request as it is.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.engine.model import APPROVED_DIVERGENCE, DIVERGENT, EQUIVALENT, ERROR, GO, RunResult
-from harness.engine.normalise import SECRET_KEY, fingerprint, known_secrets, scrub_text
+from harness.redaction import redact_output
+from harness.report import triage
 from harness.report.metadata import collect_metadata
 
 TITLE = "DRS inventory sync: refactor equivalence sign-off"
@@ -25,6 +27,23 @@ INTRODUCTION = (
     "between the production code (legacy, the baseline) and the refactor (the candidate). This report runs both in "
     "identical simulated AWS worlds (one per scenario, with injected faults), compares everything they return, "
     "write, call and log, and says whether the flag may be flipped."
+)
+#: What gates and what is only shown, said once for every report.
+COMPARED = (
+    "Compared (any unexplained difference blocks the flip): the response, the exception raised, the final contents of "
+    "the three tables, every region-status write, every other write, delete and AssumeRole call, and the set of read "
+    "calls. Only shown, never compared: printed output and log lines, timings, how often each read was made, and "
+    "failed attempts (injected faults, retries)."
+)
+#: The noise section's two lists.
+NOISE_INTRO = (
+    "Legacy runs twice per scenario (run 2 in a world whose regions complete in a different order; when a divergence "
+    "might hide noise, further runs count as run 2). What legacy does differently between its own runs is timing "
+    "noise: it never gates, and a candidate difference at the same place is excused."
+)
+NOISE_LISTS = (
+    ("baseline-runs", "Legacy against itself (baseline run 1 vs run 2)"),
+    ("excused", "Candidate differences excused (legacy itself varies there)"),
 )
 STATUS_LABELS = {
     EQUIVALENT: "equivalent",
@@ -65,34 +84,11 @@ NO_APPROVAL_APPLIES = (
     "so every difference counts. Approvals explain only how the refactor differs from production."
 )
 MAX_SHOWN = 100
+#: Difference groups listed under one cause (the rest are counted).
+MAX_GROUP_LINES = 6
+#: Scenario names listed in one line (the rest are counted).
+MAX_NAMES = 8
 _BRIEF_VALUE_CHARS = 60
-_REDACTED = re.compile(r"^<redacted:[0-9a-f]{8}>$")
-
-
-def sanitise(value: Any, known: tuple[str, ...] = ()) -> Any:
-    """Redact secrets in report data (idempotent: values the engine already redacted are kept as they are).
-
-    Args:
-        value: JSON data.
-        known: Exact secret values to scrub from text (default: none besides the patterns).
-
-    Returns:
-        A redacted copy.
-    """
-    if isinstance(value, dict):
-        return {key: _sanitise_item(key, item, known) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [sanitise(item, known) for item in value]
-    if isinstance(value, str):
-        return scrub_text(value, known)
-    return value
-
-
-def _sanitise_item(key: Any, item: Any, known: tuple[str, ...]) -> Any:
-    secret_key = isinstance(key, str) and SECRET_KEY.search(key) is not None
-    if not secret_key or item in (None, "") or (isinstance(item, str) and _REDACTED.match(item)):
-        return sanitise(item, known)
-    return fingerprint(item)
 
 
 def anchor(name: str) -> str:
@@ -143,25 +139,67 @@ def brief(difference: dict[str, Any]) -> str:
     return f"{path}: {kind} (see Differences for the values)"
 
 
+def noise_lines(scenario: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The scenario's noise as (list title, distinct lines), baseline-run noise first; no line is repeated."""
+    lists = []
+    for origin, title in NOISE_LISTS:
+        lines = [d["description"] for d in scenario["noise"] if d.get("origin", "baseline-runs") == origin]
+        if lines:
+            lists.append((title, list(dict.fromkeys(lines))))
+    return lists
+
+
+def names(items: list[str], limit: int = MAX_NAMES) -> str:
+    """``a, b, c and 5 more``."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def _blockers(run: dict[str, Any]) -> list[dict[str, Any]]:
-    """Everything that blocks the flip, failing scenarios first, each with its first differences or errors."""
+    """Everything that blocks the flip, grouped: causes of differences, scenarios in error, stale approvals by id,
+    then the other gate findings (coverage gaps, approvals no scenario references)."""
+    anchors = {s["name"]: s["anchor"] for s in run["scenarios"]}
     items = []
-    for scenario in run["scenarios"]:
-        if scenario["status"] not in (DIVERGENT, ERROR):
-            continue
-        unapproved = [brief(d) for d in scenario["differences"] if d["status"] == "unapproved"]
-        details = [message.splitlines()[0] for message in scenario["errors"]] + unapproved
+    for number, cause in enumerate(run["causes"], start=1):
+        lead = cause["groups"][0]
         items.append(
             {
-                "text": f"scenario {scenario['name']} is {scenario['status']}",
-                "scenario": scenario["name"],
-                "anchor": scenario["anchor"],
-                "details": details[:3],
-                "more": max(0, len(details) - 3),
+                "kind": "cause",
+                "text": f"cause {number}: {cause['count']} unapproved difference(s) in {len(cause['scenarios'])} "
+                f"scenario(s), first {triage.describe_group(lead)}",
+                "scenario": cause["example"]["scenario"],
+                "anchor": anchors.get(cause["example"]["scenario"]),
+                "scenarios": cause["scenarios"],
+                "details": [triage.describe_group(group) for group in cause["groups"][1:MAX_GROUP_LINES]],
+                "more": max(0, len(cause["groups"]) - MAX_GROUP_LINES),
+                "example": cause["example"],
             }
         )
-    items += [{"text": text, "scenario": None, "anchor": None, "details": [], "more": 0} for text in run["blockers"]]
+    for scenario in run["scenarios"]:
+        if scenario["status"] == ERROR:
+            details = [message.splitlines()[0] for message in scenario["errors"]]
+            items.append(_item("error", f"scenario {scenario['name']} is in error", scenario, details))
+    stale_lines = set()
+    for stale in run["staleApprovals"]:
+        stale_lines |= {f"approval {stale['id']} is stale in scenario {name}:" for name in stale["scenarios"]}
+        first = stale["scenarios"][0]
+        text = f"approval {stale['id']} is stale in {len(stale['scenarios'])} scenario(s): {names(stale['scenarios'])}"
+        items.append(_item("stale", text, {"name": first, "anchor": anchors.get(first)}, [stale["reason"]]))
+    for text in run["blockers"]:
+        if not any(text.startswith(prefix) for prefix in stale_lines):
+            items.append({"kind": "gate", "text": text, "scenario": None, "anchor": None, "details": [], "more": 0})
     return items
+
+
+def _item(kind: str, text: str, scenario: dict[str, Any], details: list[str]) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "text": text,
+        "scenario": scenario["name"],
+        "anchor": scenario.get("anchor"),
+        "details": details[:3],
+        "more": max(0, len(details) - 3),
+    }
 
 
 def build_view(result: RunResult | dict[str, Any]) -> dict[str, Any]:
@@ -175,13 +213,16 @@ def build_view(result: RunResult | dict[str, Any]) -> dict[str, Any]:
         ``counts``, ``description``, ``clock`` and ``seed``.
     """
     data = result.to_dict() if isinstance(result, RunResult) else result
-    run = sanitise(data, known_secrets())
+    run = redact_output(data)
     for scenario in run["scenarios"]:
         scenario.update(_scenario_extras(scenario.get("source", "<memory>")))
         scenario["anchor"] = anchor(scenario["name"])
         scenario["counts"] = _counts(scenario)
+    triage.label_approvals(run)
+    run["causes"] = triage.causes(triage.difference_groups(run["scenarios"]))
+    run["staleApprovals"] = triage.stale_approvals(run["scenarios"])
     clocks = sorted({s["clock"] for s in run["scenarios"] if s.get("clock")})
-    run["metadata"] = sanitise(collect_metadata(run, clocks))
+    run["metadata"] = redact_output(collect_metadata(run, clocks))
     run["blockerItems"] = _blockers(run)
     run["go"] = run["verdict"] == GO
     return run

@@ -16,22 +16,32 @@ from typing import Any
 from harness.engine.coverage import ERROR_TYPE_LABELS, ERROR_TYPES, LEGACY_STATES
 from harness.engine.model import DIVERGENT, ERROR
 from harness.report import signoff
+from harness.report.charts import durations_chart, outcomes_chart
 from harness.report.content import (
+    COMPARED,
     INTRODUCTION,
     MAX_SHOWN,
     NO_APPROVAL_APPLIES,
+    NOISE_INTRO,
     REMEDIES,
     SCENARIO_MATRIX_HEADERS,
     STATUS_LABELS,
     STATUS_MEANINGS,
     TITLE,
     anchor,
+    brief,
     duration,
     headline,
+    names,
+    noise_lines,
 )
+from harness.report.triage import failing_first
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _MAX_VALUE_CHARS = 4000
+#: Values longer than this (characters or lines) are collapsed under their first line.
+_COLLAPSE_CHARS = 240
+_COLLAPSE_LINES = 8
 _CODE = re.compile(r"`([^`]+)`")
 
 CSS = """
@@ -55,13 +65,13 @@ table.fixed .badge { white-space: normal; overflow-wrap: normal; }
 .banner { border-radius: 10px; padding: 18px 22px; color: #fff; margin: 18px 0; }
 .banner.go { background: var(--go); } .banner.nogo { background: var(--nogo); }
 .banner .verdict { font-size: 34px; font-weight: 700; letter-spacing: .5px; } .banner p { margin: 4px 0 0; }
-.banner code { background: rgba(255, 255, 255, .22); color: inherit; }
+.banner code { background: rgba(0, 0, 0, .2); color: inherit; }
 code.hash { word-break: break-all; font-size: 11.5px; } table.kv th { width: 170px; }
 .badge { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 12.5px; font-weight: 600;
          color: #fff; white-space: nowrap; }
 .s-equivalent { background: var(--go); } .s-approved-divergence { background: var(--info); }
 .s-divergent { background: var(--nogo); } .s-error { background: var(--warn); }
-.s-unapproved { background: var(--nogo); } .s-approved { background: var(--info); } .s-noise { background: #8c959f; }
+.s-unapproved { background: var(--nogo); } .s-approved { background: var(--info); } .s-noise { background: #6e7781; }
 .box { border: 1px solid var(--line); border-left: 6px solid var(--info); border-radius: 6px; padding: 10px 16px;
        margin: 10px 0; }
 .box.block { border-left-color: var(--nogo); } .box.steps { border-left-color: var(--go); }
@@ -72,6 +82,13 @@ details { border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; 
 details > summary { cursor: pointer; font-weight: 600; } details[open] > summary { margin-bottom: 6px; }
 ul.details { margin: 2px 0 6px; color: var(--muted); font-size: 13.5px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
+.scroll { overflow-x: auto; max-width: 100%; } code { overflow-wrap: anywhere; }
+svg.chart { width: 100%; height: auto; display: block; margin: 6px 0 12px; }
+del { background: #ffebe9; color: #82071e; text-decoration: line-through; }
+ins { background: #dafbe1; color: #116329; text-decoration: none; }
+.refused { color: var(--nogo); font-size: 12.5px; } details.value { border: 0; padding: 0; margin: 0; }
+@media (max-width: 900px) { body { padding: 12px 14px 40px; } .banner .verdict { font-size: 28px; }
+  table.kv th { width: 120px; } }
 """
 
 
@@ -91,13 +108,37 @@ def badge(status: str, label: str | None = None) -> str:
 
 
 def value_block(value: Any, absent: bool = False) -> str:
-    """A JSON value, pretty-printed (long values are cut; verdict.json has them whole)."""
+    """A JSON value, pretty-printed; long values collapsed under their first line (and cut; verdict.json has them
+    whole)."""
     if absent:
         return '<span class="muted">(absent)</span>'
     text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False, default=str)
     if len(text) > _MAX_VALUE_CHARS:
         text = text[:_MAX_VALUE_CHARS] + "\n... (cut; the whole value is in verdict.json)"
-    return f"<pre>{esc(text)}</pre>"
+    if len(text) <= _COLLAPSE_CHARS and text.count("\n") < _COLLAPSE_LINES:
+        return f"<pre>{esc(text)}</pre>"
+    first = text.splitlines()[0][:60] if text else ""
+    return (
+        f'<details class="value"><summary><code>{esc(first)}</code> ... ({len(text)} characters)</summary>'
+        f"<pre>{esc(text)}</pre></details>"
+    )
+
+
+def highlighted(before: str, after: str) -> tuple[str, str]:
+    """Two strings with what changed between them marked inline (common prefix and suffix left plain)."""
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < min(len(before), len(after)) - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+
+    def mark(text: str, tag: str) -> str:
+        middle = text[start : len(text) - end]
+        marked = f"<{tag}>{esc(middle)}</{tag}>" if middle else ""
+        return f"<pre>{esc(text[:start])}{marked}{esc(text[len(text) - end :])}</pre>"
+
+    return mark(before, "del"), mark(after, "ins")
 
 
 def table(
@@ -115,7 +156,7 @@ def table(
         for row in rows
     )
     fixed = ' class="fixed"' if widths else ""
-    return f"<table{fixed}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table{fixed}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def section(ident: str, title: str, body: str) -> str:
@@ -138,17 +179,39 @@ def banner(run: dict[str, Any]) -> str:
     )
 
 
+def _example(example: dict[str, Any]) -> str:
+    before = value_block(example["baseline"], absent=example["kind"] == "added")
+    after = value_block(example["candidate"], absent=example["kind"] == "removed")
+    if isinstance(example["baseline"], str) and isinstance(example["candidate"], str):
+        before, after = highlighted(example["baseline"], example["candidate"])
+    return (
+        f'<details><summary>Example in <a href="#{esc(anchor(example["scenario"]))}">{esc(example["scenario"])}</a>: '
+        f"<code>{esc(brief(example))}</code></summary>"
+        + table(["Before (baseline)", "After (candidate)"], [[before, after]], widths=(50, 50))
+        + "</details>"
+    )
+
+
 def blockers(run: dict[str, Any]) -> str:
-    """NO-GO: what blocks the flip, plainly, before anything else."""
+    """NO-GO: what blocks the flip, plainly, grouped by cause, before anything else."""
     items = []
     for item in run["blockerItems"]:
         text = esc(item["text"])
         if item["anchor"]:
             text = f'<a href="#{esc(item["anchor"])}">{text}</a>'
-        details = "".join(f"<li><code>{esc(d)}</code></li>" for d in item["details"])
+        if item["kind"] == "cause":
+            text = f"<strong>{text}</strong>"
+        lines = []
+        if item.get("scenarios"):
+            lines.append(f"<li>scenarios: {esc(names(item['scenarios']))}</li>")
+        also = "also " if item["kind"] == "cause" else ""
+        lines += [f"<li>{also}<code>{esc(d)}</code></li>" for d in item["details"]]
         if item["more"]:
-            details += f"<li>... and {item['more']} more</li>"
-        items.append(f"<li>{text}" + (f'<ul class="details">{details}</ul>' if details else "") + "</li>")
+            lines.append(f"<li>... and {item['more']} more</li>")
+        example = _example(item["example"]) if item.get("example") else ""
+        items.append(
+            f"<li>{text}" + (f'<ul class="details">{"".join(lines)}</ul>' if lines else "") + f"{example}</li>"
+        )
     remedies = "".join(f"<li><strong>{esc(key)}</strong>: {prose(text)}</li>" for key, text in REMEDIES)
     body = (
         f'<div class="box block"><p><strong>Keep <code>{signoff.FLAG}</code> set to <code>false</code> in production'
@@ -246,7 +309,7 @@ def metadata(run: dict[str, Any]) -> str:
 def scenario_matrix(run: dict[str, Any]) -> str:
     """One row per scenario: status, differences, approvals, timings."""
     rows = []
-    for s in run["scenarios"]:
+    for s in failing_first(run["scenarios"]):
         runs = s["runs"]
         times = [runs[k]["wallTimeMs"] if runs.get(k) else None for k in ("baseline", "candidate")]
         ids = ", ".join(a["id"] for a in s["approvals"] if a.get("covered")) or ""
@@ -273,10 +336,10 @@ def scenario_matrix(run: dict[str, Any]) -> str:
 
 def _coverage_table(title: str, what: str, mapping: dict[str, list[str]], labels: dict[str, str]) -> str:
     rows = []
-    for key, names in mapping.items():
+    for key, found in mapping.items():
         label = esc(key) + (f' <span class="muted">({esc(labels[key])})</span>' if key in labels else "")
-        state = f'<span class="ok">covered ({len(names)})</span>' if names else '<span class="missing">MISSING</span>'
-        links = ", ".join(f'<a href="#{esc(anchor(n))}">{esc(n)}</a>' for n in names)
+        state = f'<span class="ok">covered ({len(found)})</span>' if found else '<span class="missing">MISSING</span>'
+        links = ", ".join(f'<a href="#{esc(anchor(n))}">{esc(n)}</a>' for n in found)
         rows.append([label, state, links])
     return f"<h3>{esc(title)}</h3>" + table([what, "Coverage", "Scenarios"], rows)
 
@@ -330,40 +393,48 @@ def approvals(run: dict[str, Any]) -> str:
 
 
 def noise(run: dict[str, Any]) -> str:
-    """Places where two runs of legacy in the same world already disagree (timing), per scenario."""
+    """Places where two runs of legacy in the same world already disagree (timing), per scenario, each line once."""
     noisy = [s for s in run["scenarios"] if s["noise"]]
-    intro = (
-        "<p>Legacy runs twice per scenario, the second time with regions completing in a different order. Whatever "
-        "differs between those two runs is timing noise: it never gates, and candidate differences at the same "
-        "places are excused and listed here.</p>"
-    )
+    intro = f"<p>{esc(NOISE_INTRO)}</p>"
     if not noisy:
         return section("noise", "Noise", intro + "<p><span class='ok'>No noise found</span> in any scenario.</p>")
     parts = [intro]
     for s in noisy:
-        items = "".join(f"<li><code>{esc(d['description'])}</code></li>" for d in s["noise"][:MAX_SHOWN])
-        more = len(s["noise"]) - MAX_SHOWN
-        items += f"<li>... and {more} more</li>" if more > 0 else ""
-        parts.append(f'<h3><a href="#{esc(s["anchor"])}">{esc(s["name"])}</a></h3><ul>{items}</ul>')
+        parts.append(f'<h3><a href="#{esc(s["anchor"])}">{esc(s["name"])}</a></h3>')
+        for title, lines in noise_lines(s):
+            items = "".join(f"<li><code>{esc(line)}</code></li>" for line in lines[:MAX_SHOWN])
+            items += f"<li>... and {len(lines) - MAX_SHOWN} more</li>" if len(lines) > MAX_SHOWN else ""
+            parts.append(f"<p>{esc(title)}</p><ul>{items}</ul>")
     return section("noise", "Noise", "".join(parts))
 
 
-def _difference_rows(differences: list[dict[str, Any]]) -> list[list[str]]:
+def approval_label(difference: dict[str, Any], approvals: dict[str, dict[str, Any]]) -> str:
+    """The status of a difference: noise, unapproved (and which approval refused it, why), or its approval linked."""
+    if difference.get("approval"):
+        approval = approvals.get(difference["approval"], {})
+        title = f"{approval.get('reason', '')} (owner: {approval.get('owner', '')})"
+        ident = esc(difference["approval"])
+        return f'<a href="#approval-{ident}" title="{esc(title)}">{badge("approved", f"approved {ident}")}</a>'
+    label = badge(difference["status"])
+    for refusal in difference.get("notApproved", []):
+        label += (
+            f'<br><span class="refused">not approved by <a href="#approval-{esc(refusal["id"])}">'
+            f"{esc(refusal['id'])}</a>, because {esc(refusal['because'])}</span>"
+        )
+    return label
+
+
+def _difference_rows(differences: list[dict[str, Any]], approvals: dict[str, dict[str, Any]]) -> list[list[str]]:
     rows = []
     for d in differences[:MAX_SHOWN]:
         kind = esc(d["kind"])
         if d.get("baselineType"):
             kind += f" ({esc(d['baselineType'])} &rarr; {esc(d['candidateType'])})"
-        status = badge(d["status"], f"approved {d['approval']}" if d.get("approval") else d["status"])
-        rows.append(
-            [
-                f"<code>{esc(d['path'])}</code>",
-                kind,
-                value_block(d["baseline"], absent=d["kind"] == "added"),
-                value_block(d["candidate"], absent=d["kind"] == "removed"),
-                status,
-            ]
-        )
+        before = value_block(d["baseline"], absent=d["kind"] == "added")
+        after = value_block(d["candidate"], absent=d["kind"] == "removed")
+        if d["kind"] == "changed" and isinstance(d["baseline"], str) and isinstance(d["candidate"], str):
+            before, after = highlighted(d["baseline"], d["candidate"])
+        rows.append([f"<code>{esc(d['path'])}</code>", kind, before, after, approval_label(d, approvals)])
     return rows
 
 
@@ -381,7 +452,7 @@ def differences(run: dict[str, Any]) -> str:
         parts.append(
             table(
                 ["Path", "Change", "Before (baseline)", "After (candidate)", "Status"],
-                _difference_rows(s["differences"]),
+                _difference_rows(s["differences"], {a["id"]: a for a in run["approvals"]}),
                 widths=(22, 10, 28, 28, 12),
             )
         )
@@ -456,12 +527,25 @@ def scenario_details(run: dict[str, Any]) -> str:
 _CONTENTS = (
     ("metadata", "Run metadata"),
     ("scenarios", "Scenario matrix"),
+    ("charts", "Charts"),
     ("coverage", "Coverage"),
     ("approvals", "Approved divergences"),
     ("noise", "Noise"),
     ("differences", "Differences"),
     ("details", "Scenario output"),
 )
+
+
+def charts(run: dict[str, Any]) -> str:
+    """The outcomes and each scenario's duration, as inline SVG."""
+    body = (
+        "<h3>Outcomes</h3>"
+        + outcomes_chart(run)
+        + "<h3>Duration per scenario</h3>"
+        + '<p class="muted">All three runs of a scenario and their comparison, longest first; shown, never gating.</p>'
+        + durations_chart(run)
+    )
+    return section("charts", "Charts", body)
 
 
 def render_html(run: dict[str, Any]) -> str:
@@ -471,17 +555,21 @@ def render_html(run: dict[str, Any]) -> str:
     contents = " &middot; ".join(f'<a href="#{i}">{esc(t)}</a>' for i, t in (first_link, *_CONTENTS))
     body = "\n".join(
         [
-            f"<header><h1>{esc(TITLE)}</h1><p class='lead'>{prose(INTRODUCTION)}</p></header>",
+            f"<header><h1>{esc(TITLE)}</h1><p class='lead'>{prose(INTRODUCTION)}</p>"
+            f"<p class='lead'>{esc(COMPARED)}</p></header>",
+            "<main>",
             banner(run),
-            f"<nav>{contents}</nav>",
+            f"<nav aria-label='Sections'>{contents}</nav>",
             first,
             metadata(run),
             scenario_matrix(run),
+            charts(run),
             coverage(run),
             approvals(run),
             noise(run),
             differences(run),
             scenario_details(run),
+            "</main>",
             "<footer>Written by <code>python -m harness</code>. <code>verdict.json</code> beside this file holds "
             "the same data in full; <code>junit.xml</code> has one test case per scenario; <code>report.md</code> is "
             "this page for a pull request or wiki.</footer>",

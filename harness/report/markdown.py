@@ -14,19 +14,26 @@ from harness.engine.coverage import ERROR_TYPE_LABELS, ERROR_TYPES, LEGACY_STATE
 from harness.engine.model import DIVERGENT, ERROR
 from harness.report import signoff
 from harness.report.content import (
+    COMPARED,
     INTRODUCTION,
     MAX_SHOWN,
     NO_APPROVAL_APPLIES,
+    NOISE_INTRO,
     REMEDIES,
     SCENARIO_MATRIX_HEADERS,
     STATUS_LABELS,
     STATUS_MEANINGS,
     TITLE,
+    brief,
     duration,
     headline,
+    names,
+    noise_lines,
 )
+from harness.report.triage import failing_first
 
 _MAX_VALUE_CHARS = 3000
+_EXAMPLE_CHARS = 1200
 _ICONS = {"equivalent": "🟢", "approved-divergence": "🔵", "divergent": "🔴", "error": "🟠"}
 
 
@@ -46,11 +53,11 @@ def fenced(text: str, language: str = "") -> str:
     return f"{fence}{language}\n{text}\n{fence}"
 
 
-def json_block(value: Any) -> str:
+def json_block(value: Any, limit: int = _MAX_VALUE_CHARS) -> str:
     """A JSON value as a fenced block (long values are cut; verdict.json has them whole)."""
     text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    if len(text) > _MAX_VALUE_CHARS:
-        text = text[:_MAX_VALUE_CHARS] + "\n... (cut; the whole value is in verdict.json)"
+    if len(text) > limit:
+        text = text[:limit] + "\n... (cut; the whole value is in verdict.json)"
     return fenced(text, "" if isinstance(value, str) else "json")
 
 
@@ -84,24 +91,41 @@ def verdict(run: dict[str, Any]) -> str:
     mark = "✅" if run["go"] else "⛔"
     counts = ", ".join(f"{n} {STATUS_LABELS[s]}" for s, n in run["counts"].items() if n) or "none"
     return (
-        f"# {TITLE}\n\n{INTRODUCTION}\n\n## {mark} {run['verdict']}\n\n**{headline(run)}**\n\n"
+        f"# {TITLE}\n\n{INTRODUCTION}\n\n{COMPARED}\n\n## {mark} {run['verdict']}\n\n**{headline(run)}**\n\n"
         f"{len(run['scenarios'])} scenario(s): {counts}. `{run['command']}` took {duration(run['durationS'])}."
     )
 
 
+def blocker_lines(run: dict[str, Any]) -> list[str]:
+    """The numbered list of what blocks the flip: each cause with its groups, scenarios and one example."""
+    lines = []
+    for number, item in enumerate(run["blockerItems"], start=1):
+        lines.append(f"{number}. **{cell(item['text'])}**" if item["kind"] == "cause" else f"{number}. {item['text']}")
+        if item.get("scenarios"):
+            lines.append(f"   - scenarios: {names(item['scenarios'])}")
+        lines += [f"   - also {code(d)}" if item["kind"] == "cause" else f"   - {code(d)}" for d in item["details"]]
+        lines += [f"   - ... and {item['more']} more pattern(s) (report.md)"] if item["more"] else []
+        if item.get("example"):
+            example = item["example"]
+            lines.append(f"   - example in `{example['scenario']}`: {code(brief(example))}")
+            body = f"**Before (baseline)**\n\n{json_block(example['baseline'], _EXAMPLE_CHARS)}\n\n"
+            body += f"**After (candidate)**\n\n{json_block(example['candidate'], _EXAMPLE_CHARS)}"
+            lines += ["", *("   " + line for line in details("before / after", body).splitlines()), ""]
+    return lines
+
+
 def blockers(run: dict[str, Any]) -> str:
-    """NO-GO: what blocks the flip, first and plainly."""
+    """NO-GO: what blocks the flip, first and plainly, grouped by cause."""
     lines = [
         "## What blocks the flip",
         "",
         f"**Keep `{signoff.FLAG}` set to `false` in production** (legacy stays in charge). The flip is blocked by:",
         "",
+        *blocker_lines(run),
+        "",
+        "What to do, by kind of finding:",
+        "",
     ]
-    for number, item in enumerate(run["blockerItems"], start=1):
-        lines.append(f"{number}. {item['text']}")
-        lines += [f"   - {code(d)}" for d in item["details"]]
-        lines += [f"   - ... and {item['more']} more"] if item["more"] else []
-    lines += ["", "What to do, by kind of finding:", ""]
     lines += [f"- **{key}**: {text}" for key, text in REMEDIES]
     return "\n".join(lines)
 
@@ -168,7 +192,7 @@ def metadata(run: dict[str, Any]) -> str:
 def scenario_matrix(run: dict[str, Any]) -> str:
     """One row per scenario: status, differences, approvals, timings."""
     rows = []
-    for s in run["scenarios"]:
+    for s in failing_first(run["scenarios"]):
         runs = s["runs"]
         times = ["" if not runs.get(k) else f"{runs[k]['wallTimeMs']:.0f} ms" for k in ("baseline", "candidate")]
         ids = ", ".join(a["id"] for a in s["approvals"] if a.get("covered"))
@@ -242,27 +266,24 @@ def approvals(run: dict[str, Any]) -> str:
 
 
 def noise(run: dict[str, Any]) -> str:
-    """Timing noise between the two legacy runs, per scenario."""
-    parts = [
-        "## Noise",
-        "",
-        "Legacy runs twice per scenario, the second time with regions completing in a different "
-        "order. Whatever differs between those two runs is timing noise: it never gates, and candidate "
-        "differences at the same places are excused and listed here.",
-    ]
+    """Timing noise between the legacy runs, per scenario, each line once."""
+    parts = ["## Noise", "", NOISE_INTRO]
     noisy = [s for s in run["scenarios"] if s["noise"]]
     if not noisy:
         return "\n".join([*parts, "", "No noise found in any scenario."])
     for s in noisy:
-        parts += ["", f"### {s['name']}", ""]
-        parts += [f"- {code(d['description'])}" for d in s["noise"][:MAX_SHOWN]]
-        parts += [f"- ... and {len(s['noise']) - MAX_SHOWN} more"] if len(s["noise"]) > MAX_SHOWN else []
+        parts += ["", f"### {s['name']}"]
+        for title, lines in noise_lines(s):
+            parts += ["", f"{title}:", ""]
+            parts += [f"- {code(line)}" for line in lines[:MAX_SHOWN]]
+            parts += [f"- ... and {len(lines) - MAX_SHOWN} more"] if len(lines) > MAX_SHOWN else []
     return "\n".join(parts)
 
 
 def _difference(d: dict[str, Any]) -> str:
     kind = d["kind"] + (f" ({d['baselineType']} → {d['candidateType']})" if d.get("baselineType") else "")
-    label = f"approved by {d['approval']}" if d.get("approval") else d["status"]
+    label = f"approved by {d['approval']} (see Approved divergences)" if d.get("approval") else d["status"]
+    label += "".join(f"; not approved by {r['id']}, because {_html(r['because'])}" for r in d.get("notApproved", []))
     before = "(absent)" if d["kind"] == "added" else json_block(d["baseline"])
     after = "(absent)" if d["kind"] == "removed" else json_block(d["candidate"])
     return details(

@@ -1,166 +1,38 @@
 """Run metadata for the reports: what exactly was compared, with what, and when.
 
-A sign-off is only worth something for the code it was made for, so the reports carry the git commit (and whether
-the working tree had uncommitted changes), content hashes of the baseline's and the candidate's sources, the tool
-versions that judged them, and the frozen scenario clock(s) the worlds ran at.
+The provenance itself (git commit and dirty flag, content hashes, tool versions, scenario-set hash) is built by
+:func:`harness.engine.provenance.build_provenance` and carried by ``verdict.json``; this module lays it out for the
+reports, adding the frozen scenario clock(s) the worlds ran at.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
-import importlib.util
-import logging
-import os
-import platform
-import shutil
-import subprocess  # noqa: S404 - only `git` with fixed arguments
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from harness.engine.artifact import digest as artifact_digest
-from harness.engine.artifact import is_artifact
+from harness.engine.provenance import (
+    SCHEMA_VERSION,
+    SHARED_PACKAGE,
+    build_provenance,
+    file_sha256,
+    git_state,
+    implementation_sources,
+    module_sources,
+    repository_root,
+    tool_versions,
+    tree_sha256,
+)
 
-logger = logging.getLogger(__name__)
-
-#: Distributions whose versions are shown, in this order.
-TOOLS = ("boto3", "botocore", "moto", "deepdiff", "PyYAML", "jsonschema")
-#: The shared layer both implementations run on.
-SHARED_PACKAGE = "lambda_shared"
-_GIT_TIMEOUT_S = 10
-
-
-def tool_versions() -> dict[str, str]:
-    """Python and the libraries that simulate AWS and compare the runs."""
-    versions = {"python": platform.python_version()}
-    for name in TOOLS:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def _git(root: Path, *args: str) -> str | None:
-    git = shutil.which("git")
-    if git is None:
-        return None
-    try:
-        completed = subprocess.run(  # noqa: S603 - fixed git arguments, no shell
-            [git, *args], cwd=root, capture_output=True, text=True, timeout=_GIT_TIMEOUT_S, check=False
-        )
-    except (OSError, subprocess.SubprocessError) as error:
-        logger.debug("git %s failed: %s", " ".join(args), error)
-        return None
-    return completed.stdout.strip() if completed.returncode == 0 else None
-
-
-def git_state(root: Path) -> dict[str, Any]:
-    """The commit checked out at ``root`` and the files changed since (tracked files only).
-
-    Falls back to ``GITHUB_SHA`` when ``git`` or the repository is unavailable.
-    """
-    commit = _git(root, "rev-parse", "HEAD")
-    if commit is None:
-        return {"commit": os.environ.get("GITHUB_SHA") or None, "branch": None, "changedFiles": None}
-    status = _git(root, "status", "--porcelain", "--untracked-files=no") or ""
-    return {
-        "commit": commit,
-        "branch": _git(root, "rev-parse", "--abbrev-ref", "HEAD"),
-        "changedFiles": len([line for line in status.splitlines() if line.strip()]),
-    }
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of one file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def tree_sha256(directory: Path) -> tuple[str, int]:
-    """A digest of every ``.py`` file under ``directory``: relative path and content, in path order.
-
-    Returns:
-        The hex digest and the number of files hashed.
-    """
-    files = sorted(p for p in directory.rglob("*.py") if "__pycache__" not in p.parts)
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(f"{path.relative_to(directory).as_posix()}\0{file_sha256(path)}\n".encode())
-    return digest.hexdigest(), len(files)
-
-
-def module_sources(role: str, module: str, root: Path) -> dict[str, Any]:
-    """Content hashes of the module an implementation lives in and of its top-level package.
-
-    Args:
-        role: ``baseline``, ``candidate`` or ``shared layer``.
-        module: Dotted module name (``legacy.inventory_sync``) or a package name.
-        root: The repository root, for readable relative paths.
-
-    Returns:
-        ``{"role", "module", "file", "sha256", "package", "packageSha256", "packageFiles"}``; hashes are ``None``
-        when the module cannot be found.
-    """
-    entry: dict[str, Any] = {"role": role, "module": module, "file": None, "sha256": None}
-    package = module.split(".", 1)[0]
-    entry.update({"package": package, "packageSha256": None, "packageFiles": 0})
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.origin or not Path(spec.origin).is_file():
-        return entry
-    origin = Path(spec.origin).resolve()
-    entry["file"] = _relative(origin, root)
-    entry["sha256"] = file_sha256(origin)
-    package_dir = _package_dir(origin, module)
-    if package_dir is not None:
-        entry["packageSha256"], entry["packageFiles"] = tree_sha256(package_dir)
-    else:
-        entry["packageSha256"], entry["packageFiles"] = entry["sha256"], 1
-    return entry
-
-
-def implementation_sources(role: str, name: str, root: Path) -> dict[str, Any]:
-    """:func:`module_sources` of an implementation name; for a deployed artifact, its path and content hash.
-
-    Args:
-        role: ``baseline`` or ``candidate``.
-        name: ``package.module:function`` or ``artifact:PATH:MODULE:FUNCTION``.
-        root: The repository root.
-    """
-    if not is_artifact(name):
-        return module_sources(role, name.partition(":")[0], root)
-    found = artifact_digest(name)
-    return {
-        "role": role,
-        "module": name,
-        "file": found["path"],
-        "sha256": found["sha256"],
-        "package": found["path"],
-        "packageSha256": found["sha256"],
-        "packageFiles": found["files"],
-    }
-
-
-def _package_dir(origin: Path, module: str) -> Path | None:
-    depth = module.count(".") + (1 if origin.name == "__init__.py" else 0)
-    if depth == 0:
-        return None
-    return origin.parents[depth - 1]
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def repository_root() -> Path:
-    """The directory holding the ``harness`` package (the repository root in a checkout)."""
-    return Path(__file__).resolve().parents[2]
+__all__ = [
+    "SCHEMA_VERSION",
+    "collect_metadata",
+    "file_sha256",
+    "git_state",
+    "implementation_sources",
+    "module_sources",
+    "repository_root",
+    "tool_versions",
+    "tree_sha256",
+]
 
 
 def collect_metadata(run: dict[str, Any], clocks: list[str]) -> dict[str, Any]:
@@ -171,18 +43,24 @@ def collect_metadata(run: dict[str, Any], clocks: list[str]) -> dict[str, Any]:
         clocks: The distinct frozen clocks the scenarios ran at.
 
     Returns:
-        ``{"generated", "started", "durationS", "command", "git", "sources", "tools", "clocks"}``.
+        ``{"generated", "started", "durationS", "command", "git", "sources", "packages", "tools", "scenarioSet",
+        "clocks"}``; the provenance comes from the run's own (``verdict.json``) when it has one.
     """
     root = repository_root()
-    sources = [implementation_sources(role, str(run.get(role) or ""), root) for role in ("baseline", "candidate")]
+    provenance = run.get("provenance") or build_provenance(
+        str(run.get("baseline") or ""), str(run.get("candidate") or ""), [s.get("source", "") for s in run["scenarios"]]
+    )
+    sources = [provenance["implementations"][role] for role in ("baseline", "candidate")]
     sources.append(module_sources("shared layer", SHARED_PACKAGE, root))
     return {
-        "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated": provenance["generated"],
         "started": run.get("started", ""),
         "durationS": run.get("durationS", 0),
         "command": run.get("command", ""),
-        "git": git_state(root),
+        "git": provenance["git"],
         "sources": sources,
-        "tools": tool_versions(),
+        "packages": provenance["packages"],
+        "tools": provenance["tools"],
+        "scenarioSet": provenance["scenarioSet"],
         "clocks": clocks,
     }

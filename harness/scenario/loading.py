@@ -17,10 +17,11 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import os
 import re
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -31,13 +32,22 @@ import jsonschema
 import yaml
 from botocore.model import Shape
 
+from harness.scenario.approval_ids import reference_problems
+from harness.scenario.buildable import buildable_problems
 from harness.scenario.errors import known_error_codes
-from harness.scenario.model import SERVICES, Scenario, scenario_from_dict, scenario_path_name
+from harness.scenario.limits import Limits
+from harness.scenario.model import (
+    FEATURE_FLAG_VARIABLE,
+    SERVICES,
+    SYNC_OPERATION,
+    VIA_LAMBDA_HANDLER,
+    Scenario,
+    scenario_from_dict,
+    scenario_path_name,
+)
+from harness.scenario.reading import DocPath, ReadingError, YamlLimitError, duplicate_keys, parse_yaml, read_text
 
 logger = logging.getLogger(__name__)
-
-#: A location inside a document: mapping keys and list indexes from the root.
-DocPath = tuple[str | int, ...]
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -53,6 +63,8 @@ _TYPE_NAMES = {
 #: Root-level errors that mean a oneOf/anyOf branch is not the one the author meant.
 _MISMATCH_VALIDATORS = frozenset({"type", "enum", "const", "required", "additionalProperties"})
 _ENUM_LISTING_LIMIT = 12
+#: Parts of a very deep path shown in a YAML limit problem.
+_SHOWN_PATH_PARTS = 8
 
 
 @dataclass(frozen=True)
@@ -101,39 +113,18 @@ def format_path(path: DocPath) -> str:
 # --------------------------------------------------------------------------------------------------------- YAML
 
 
-class _ScenarioLoader(yaml.SafeLoader):
-    """A SafeLoader that keeps timestamps as strings: scenario times are wire strings, not ``datetime`` objects."""
-
-
-_ScenarioLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def _yaml_error_problem(file: str, error: yaml.YAMLError) -> Problem:
     """A problem for a YAML error, with line and column when PyYAML knows them."""
+    if isinstance(error, YamlLimitError):
+        line = error.problem_mark.line + 1 if error.problem_mark is not None else None
+        shown = format_path(error.path[:_SHOWN_PATH_PARTS]) + ("..." if len(error.path) > _SHOWN_PATH_PARTS else "")
+        return Problem(file, shown, f"{error.reason}: refused before loading", line)
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
         mark = error.problem_mark
         context = f" {error.context}" if error.context else ""
         reason = f"YAML syntax error at column {mark.column + 1}: {error.problem or error}{context}"
         return Problem(file, "", reason, mark.line + 1)
     return Problem(file, "", f"YAML error: {error}")
-
-
-def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
-    """Parse one YAML document into plain data and its node tree (for line numbers).
-
-    Raises:
-        yaml.YAMLError: On syntax errors, several documents or unsupported tags.
-    """
-    loader = _ScenarioLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    return data, node
 
 
 def _node_child(node: yaml.Node, part: str | int) -> yaml.Node | None:
@@ -156,24 +147,6 @@ def line_of(node: yaml.Node | None, path: DocPath) -> int | None:
             break
         node = child
     return node.start_mark.line + 1
-
-
-def _duplicate_keys(node: yaml.Node | None, path: DocPath = (), active: frozenset[int] = frozenset()) -> Iterator:
-    """Yield ``(path, reason)`` for every key repeated in one YAML mapping (PyYAML silently keeps the last)."""
-    if node is None or id(node) in active:
-        return
-    active = active | {id(node)}
-    if isinstance(node, yaml.MappingNode):
-        first_lines: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            if key in first_lines and key != "<<":
-                yield path + (key,), f"duplicate key {key!r} (first at line {first_lines[key]})"
-            first_lines.setdefault(key, key_node.start_mark.line + 1)
-            yield from _duplicate_keys(value_node, path + (key,), active)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _duplicate_keys(item, path + (index,), active)
 
 
 # ------------------------------------------------------------------------------------------------------- schema
@@ -448,12 +421,6 @@ def _check_header(doc: dict[str, Any], expected_name: str | None) -> Iterator[tu
     name = doc.get("name")
     if expected_name is not None and isinstance(name, str) and name != expected_name:
         yield ("name",), f"name {name!r} must equal the file name without extension, {expected_name!r}"
-    clock = doc.get("clock")
-    if isinstance(clock, str):
-        try:
-            datetime.fromisoformat(clock.replace("Z", "+00:00"))
-        except ValueError:
-            yield ("clock",), f"clock {clock!r} is not a real date and time"
     expect = doc.get("expect")
     if isinstance(expect, dict) and "statusCode" in expect and "raises" in expect:
         yield ("expect", "raises"), "expect.statusCode and expect.raises are exclusive (a raising handler returns none)"
@@ -527,6 +494,64 @@ def _check_accounts(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
         effect = account.get("assumeRole")
         yield from _check_effect(effect, "sts", "AssumeRole", ("accounts", index, "assumeRole"))
         yield from _check_row_attributes(account, ("accounts", index))
+        role_arn = account.get("roleArn")
+        if "role" in account and not (isinstance(role_arn, str) and role_arn):
+            yield (
+                ("accounts", index, "role"),
+                "role describes the role roleArn names, and this row names none (declare a role no row names under "
+                "the top-level roles)",
+            )
+
+
+def _check_roles(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
+    """A role's trust is declared once: on the row naming it or under ``roles``."""
+    declared = [
+        (("accounts", index, "role"), account.get("roleArn"))
+        for index, account in _entries(doc, "accounts")
+        if isinstance(account.get("role"), dict)
+    ]
+    declared += [(("roles", index, "arn"), role.get("arn")) for index, role in _entries(doc, "roles")]
+    yield from _duplicates(declared, "role")
+
+
+def _check_invocations(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
+    invocations = doc.get("invocations", 1)
+    if not isinstance(invocations, int):
+        return
+    if "secondsBetweenInvocations" in doc and invocations == 1:
+        yield ("secondsBetweenInvocations",), "secondsBetweenInvocations only applies with invocations > 1"
+    for index, fault in _entries(doc, "faults"):
+        number = fault.get("invocation")
+        if isinstance(number, int) and number > invocations:
+            yield (
+                ("faults", index, "invocation"),
+                f"invocation {number} never happens: the scenario has {invocations} invocation(s)",
+            )
+
+
+def _check_entry(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
+    environment = doc.get("environment")
+    if isinstance(environment, dict) and FEATURE_FLAG_VARIABLE in environment:
+        yield (
+            ("environment", FEATURE_FLAG_VARIABLE),
+            "set the feature flag with entry: {via: lambda_handler, flag: ...}: it only matters through the Lambda "
+            "entry point",
+        )
+    entry = doc.get("entry")
+    if not isinstance(entry, dict):
+        return
+    if entry.get("via") != VIA_LAMBDA_HANDLER:
+        for key in ("flag", "event"):
+            if key in entry:
+                yield ("entry", key), f"{key} only applies to via: lambda_handler"
+        return
+    event = entry.get("event")
+    if isinstance(event, dict) and event.get("operation") != SYNC_OPERATION:
+        yield (
+            ("entry", "event", "operation"),
+            f"the event must name operation {SYNC_OPERATION!r}: the baseline is production's entry point today, "
+            "which routes only that operation to the sync (other operations have no baseline to compare with)",
+        )
 
 
 def _check_tables(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
@@ -585,8 +610,8 @@ def _check_fault(fault: dict[str, Any], path: DocPath) -> Iterator[tuple[DocPath
     if isinstance(effect, dict) and effect.get("kind") == "unprocessed" and when in (None, "always"):
         yield (
             path + ("when",),
-            "an unprocessed fault needs when: once or {first: N}: boto3's batch_writer resends until every item is "
-            "processed, so holding items back on every call never ends",
+            "an unprocessed fault needs when: once, {first: N} or {call: N}: boto3's batch_writer resends until every "
+            "item is processed, so holding items back on every call never ends",
         )
     if isinstance(when, dict) and "page" in when and (service, operation) != ("drs", "DescribeSourceServers"):
         yield path + ("when", "page"), "the page trigger only applies to service drs, operation DescribeSourceServers"
@@ -613,25 +638,38 @@ def _check_latency(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
             yield from _check_operation(service, operation, ("latency", "operations", key))
 
 
-def semantic_problems(doc: dict[str, Any], expected_name: str | None = None) -> list[tuple[DocPath, str]]:
+def semantic_problems(
+    doc: dict[str, Any],
+    expected_name: str | None = None,
+    limits: Limits | None = None,
+    approval_ids: Collection[str] | None = None,
+) -> list[tuple[DocPath, str]]:
     """The rules JSON Schema cannot express, as ``(path, reason)``. Safe on documents that fail the schema.
 
     Args:
         doc: The parsed document (a mapping).
         expected_name: The name the document must declare (its file stem), or ``None`` for in-memory documents.
+        limits: The limits in force (default: :meth:`Limits.from_environment`).
+        approval_ids: The declared approval ids the scenario may reference; ``None`` skips the check.
     """
     checks = (
         _check_keys,
         _check_accounts,
+        _check_roles,
         _check_tables,
         _check_servers,
         _check_instances,
         _check_faults,
         _check_latency,
+        _check_invocations,
+        _check_entry,
     )
     found = list(_check_header(doc, expected_name))
     for check in checks:
         found.extend(check(doc))
+    found.extend(buildable_problems(doc, limits or Limits.from_environment()))
+    if approval_ids is not None:
+        found.extend(reference_problems(doc, approval_ids))
     return found
 
 
@@ -655,7 +693,13 @@ def _document_order(doc: Any, path: DocPath) -> tuple[int, ...]:
 
 
 def check_document(
-    doc: Any, file: str = "<memory>", expected_name: str | None = None, node: yaml.Node | None = None
+    doc: Any,
+    file: str = "<memory>",
+    expected_name: str | None = None,
+    node: yaml.Node | None = None,
+    *,
+    limits: Limits | None = None,
+    approval_ids: Collection[str] | None = None,
 ) -> list[Problem]:
     """Every problem of one parsed document (schema and semantic rules), deduplicated and in document order.
 
@@ -664,12 +708,14 @@ def check_document(
         file: Where it came from, for messages.
         expected_name: The name it must declare, for files: the file stem.
         node: The YAML node tree, to attach line numbers.
+        limits: The limits in force (default: :meth:`Limits.from_environment`).
+        approval_ids: The declared approval ids the scenario may reference; ``None`` skips the check.
     """
     if not isinstance(doc, dict):
         return [
             Problem(file, "", f"a scenario must be a mapping at the top level, got {_describe(doc)}", line_of(node, ()))
         ]
-    found = schema_problems(doc) + semantic_problems(doc, expected_name)
+    found = schema_problems(doc) + semantic_problems(doc, expected_name, limits, approval_ids)
     ordered: dict[Problem, tuple[int, ...]] = {}
     for path, reason in found:
         problem = Problem(file, format_path(path), reason, line_of(node, path) if path else None)
@@ -689,77 +735,105 @@ def document_scenario(doc: Any, source: str = "<memory>") -> Scenario:
     return scenario_from_dict(doc, source=source)
 
 
-def _read(path: Path) -> tuple[str | None, Problem | None]:
-    try:
-        return path.read_text(encoding="utf-8"), None
-    except FileNotFoundError:
-        return None, Problem(str(path), "", "no such file")
-    except IsADirectoryError:
-        return None, Problem(str(path), "", "is a directory, not a scenario file")
-    except UnicodeDecodeError as error:
-        return None, Problem(str(path), "", f"not UTF-8 text ({error.reason} at byte {error.start})")
-    except OSError as error:
-        return None, Problem(str(path), "", f"cannot read: {error.strerror or error}")
+@dataclass(frozen=True)
+class LoadOptions:
+    """What loading files checks besides each file's own content.
+
+    Attributes:
+        limits: Size, server and YAML limits (default: :meth:`Limits.from_environment`).
+        approval_ids: The declared approval ids scenarios may reference; ``None`` skips the check.
+    """
+
+    limits: Limits | None = None
+    approval_ids: Collection[str] | None = None
 
 
-def _load_file(path: Path) -> tuple[Scenario | None, list[Problem]]:
-    """Parse, validate and build one file; exactly one of the results is meaningful."""
+def _load_file(path: Path, options: LoadOptions) -> tuple[Scenario | None, list[Problem]]:
+    """Read, parse, validate and build one file; exactly one of the results is meaningful."""
     file = str(path)
-    text, problem = _read(path)
-    if problem is not None or text is None:
-        return None, [problem or Problem(file, "", "cannot read")]
+    limits = options.limits or Limits.from_environment()
     try:
-        doc, node = parse_yaml(text)
+        doc, node = parse_yaml(read_text(path, limits))
+    except ReadingError as error:
+        return None, [Problem(file, "", str(error))]
     except yaml.YAMLError as error:
         return None, [_yaml_error_problem(file, error)]
-    duplicates = [Problem(file, format_path(p), reason, line_of(node, p)) for p, reason in _duplicate_keys(node)]
+    duplicates = [Problem(file, format_path(p), reason, line_of(node, p)) for p, reason in duplicate_keys(node)]
     if doc is None:
         return None, duplicates + [Problem(file, "", "the file is empty; a scenario is a mapping with at least a name")]
-    problems = duplicates + check_document(doc, file, scenario_path_name(path), node)
+    expected = scenario_path_name(path)
+    problems = duplicates + check_document(doc, file, expected, node, limits=limits, approval_ids=options.approval_ids)
     if problems:
         return None, problems
     logger.debug("scenario %s is valid", file)
     return scenario_from_dict(doc, source=file), []
 
 
+def _directory_files(path: Path) -> tuple[list[Path], Problem | None]:
+    """The scenario files of a directory, sorted: every entry with a scenario suffix counts, so a FIFO, a directory
+    or a broken link named ``*.yaml`` is refused by name rather than skipped in silence."""
+    try:
+        entries = sorted(path.iterdir())
+    except OSError as error:
+        return [], Problem(str(path), "", f"cannot list this directory: {error.strerror or error}")
+    found = [p for p in entries if p.suffix in SCENARIO_SUFFIXES]
+    if not found:
+        return [], Problem(str(path), "", "no scenario files (*.yaml, *.yml) in this directory")
+    return found, None
+
+
+def _kind(path: Path) -> str | Problem:
+    """``dir``, ``file`` (anything else that exists) or the problem of a path that cannot be looked at."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return Problem(str(path), "", "no such file or directory")
+    except OSError as error:
+        return Problem(str(path), "", f"cannot look at this path: {error.strerror or error}")
+    return "dir" if stat.S_ISDIR(mode) else "file"
+
+
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
     """Files named by ``paths``: a directory stands for its ``*.yaml``/``*.yml`` files, sorted (not recursive).
 
     Returns:
-        The files, each once and in order, and problems for missing paths and empty directories.
+        The files, each once and in order, and problems for missing, unreadable and empty paths.
     """
     files: list[Path] = []
     problems: list[Problem] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix in SCENARIO_SUFFIXES and p.is_file())
-            if not found:
-                problems.append(Problem(str(path), "", "no scenario files (*.yaml, *.yml) in this directory"))
-        elif path.exists():
-            found = [path]
+        kind = _kind(path)
+        found: list[Path] = []
+        if isinstance(kind, Problem):
+            problems.append(kind)
+        elif kind == "dir":
+            found, problem = _directory_files(path)
+            problems.extend([problem] if problem else [])
         else:
-            found = []
-            problems.append(Problem(str(path), "", "no such file or directory"))
+            found = [path]
         for file in found:
-            if file.resolve() not in seen:
-                seen.add(file.resolve())
+            key = Path(os.path.abspath(file))
+            if key not in seen:
+                seen.add(key)
                 files.append(file)
     return files, problems
 
 
-def load_scenarios(paths: Iterable[str | Path]) -> list[Scenario]:
+def load_scenarios(paths: Iterable[str | Path], options: LoadOptions | None = None) -> list[Scenario]:
     """Load every scenario file named by ``paths`` (directories expand to their YAML files), all or nothing.
 
     Raises:
         ScenarioError: With every problem of every file, when any file or path is invalid.
     """
+    options = options or LoadOptions()
+    options = LoadOptions(options.limits or Limits.from_environment(), options.approval_ids)
     files, problems = expand_paths(paths)
     scenarios: list[Scenario] = []
     names: dict[str, str] = {}
     for file in files:
-        scenario, file_problems = _load_file(file)
+        scenario, file_problems = _load_file(file, options)
         problems.extend(file_problems)
         if scenario is None:
             continue
@@ -774,22 +848,22 @@ def load_scenarios(paths: Iterable[str | Path]) -> list[Scenario]:
     return scenarios
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, options: LoadOptions | None = None) -> Scenario:
     """Load one scenario file.
 
     Raises:
         ScenarioError: When the file is missing or invalid.
     """
-    scenario, problems = _load_file(Path(path))
+    scenario, problems = _load_file(Path(path), options or LoadOptions())
     if scenario is None:
         raise ScenarioError(problems)
     return scenario
 
 
-def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
+def validate_paths(paths: Iterable[str | Path], options: LoadOptions | None = None) -> list[Problem]:
     """Every problem of the scenario files named by ``paths``; an empty list means all are valid."""
     try:
-        load_scenarios(paths)
+        load_scenarios(paths, options)
     except ScenarioError as error:
         return error.problems
     return []

@@ -38,6 +38,14 @@ OTHER_TABLE_VARIABLES: dict[str, str] = {
 
 SERVICES = ("drs", "sts", "ec2", "dynamodb")
 
+#: The feature flag an ``entry`` scenario sets, and the operation production's Lambda dispatches to the sync.
+FEATURE_FLAG_VARIABLE = "USE_REFACTORED_INVENTORY_SYNC"
+SYNC_OPERATION = "sync_source_server_inventory"
+#: Entry points a scenario can invoke the implementation through.
+VIA_HANDLER, VIA_LAMBDA_HANDLER = "handler", "lambda_handler"
+#: Most invocations one world may see.
+MAX_INVOCATIONS = 10
+
 
 @dataclass(frozen=True)
 class FaultEffect:
@@ -66,9 +74,10 @@ class FaultWhen:
     """When a fault fires among the calls it matches.
 
     Attributes:
-        mode: ``always``, ``once`` (the first matching attempt), ``first`` (the first ``n`` attempts) or ``page``
+        mode: ``always``, ``once`` (the first matching attempt), ``first`` (the first ``n`` attempts), ``call``
+            (every attempt of the ``n``-th matching API call: retries of one call are attempts of it) or ``page``
             (every attempt that requests page ``page`` of a DRS pagination, counting from 1).
-        n: Number of attempts for ``first``.
+        n: Number of attempts for ``first``; the call's number (from 1) for ``call``.
         page: Page number for ``page``.
     """
 
@@ -79,7 +88,10 @@ class FaultWhen:
 
 @dataclass(frozen=True)
 class Fault:
-    """A fault rule: a matcher, an effect and a trigger. ``None`` matcher fields match anything."""
+    """A fault rule: a matcher, an effect and a trigger. ``None`` matcher fields match anything.
+
+    ``invocation`` matches the calls of one Lambda invocation (from 1) of a world invoked several times.
+    """
 
     service: str
     effect: FaultEffect
@@ -90,6 +102,36 @@ class Fault:
     table: str | None = None
     role_account: str | None = None
     session_name: str | None = None
+    invocation: int | None = None
+
+
+@dataclass(frozen=True)
+class Role:
+    """An IAM role whose trust policy requires an ``ExternalId`` (``sts:ExternalId`` condition).
+
+    Attributes:
+        arn: The role ARN, as ``AssumeRole`` names it.
+        external_id: The only ``ExternalId`` the role accepts; ``AssumeRole`` without it is refused (AccessDenied).
+    """
+
+    arn: str
+    external_id: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How each invocation reaches the implementation.
+
+    Attributes:
+        via: ``handler`` (the sync function itself, the default) or ``lambda_handler`` (the Lambda entry point with
+            ``event`` and the feature flag, as production invokes it).
+        event: The invocation event, for ``lambda_handler``.
+        flag: ``USE_REFACTORED_INVENTORY_SYNC`` for the run; ``None`` leaves it unset.
+    """
+
+    via: str = VIA_HANDLER
+    event: dict[str, Any] = field(default_factory=lambda: {"operation": SYNC_OPERATION})
+    flag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,10 +141,12 @@ class TargetAccount:
     Attributes:
         row: The item stored in the table (``accountId`` always present; ``roleArn``/``externalId`` optional).
         assume_role_error: When set, every ``AssumeRole`` into this account fails with this effect.
+        role_external_id: When set, the row's role trusts only ``AssumeRole`` calls carrying this ``ExternalId``.
     """
 
     row: dict[str, Any]
     assume_role_error: FaultEffect | None = None
+    role_external_id: str | None = None
 
     @property
     def account_id(self) -> str:
@@ -210,7 +254,9 @@ class Scenario:
     lambda_account: str = DEFAULT_LAMBDA_ACCOUNT
     lambda_region: str = DEFAULT_LAMBDA_REGION
     drs_page_size: int = DEFAULT_PAGE_SIZE
+    dynamodb_page_sizes: dict[str, int] = field(default_factory=dict)
     accounts: tuple[TargetAccount, ...] = ()
+    roles: tuple[Role, ...] = ()
     region_status: tuple[dict[str, Any], ...] = ()
     inventory: tuple[dict[str, Any], ...] = ()
     prime_inventory: bool = False
@@ -221,9 +267,22 @@ class Scenario:
     latency: Latency = field(default_factory=Latency)
     environment: dict[str, str | None] = field(default_factory=dict)
     expect: Expectations = field(default_factory=Expectations)
+    invocations: int = 1
+    seconds_between_invocations: float = 0.0
+    entry: Entry = field(default_factory=Entry)
     approvals: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def trusted_roles(self) -> tuple[Role, ...]:
+        """Every role with an ExternalId condition: the rows' roles (``accounts[].role``), then ``roles``."""
+        from_rows = tuple(
+            Role(str(account.row["roleArn"]), account.role_external_id)
+            for account in self.accounts
+            if account.role_external_id is not None
+        )
+        return from_rows + self.roles
 
     def with_changes(self, **changes: Any) -> Scenario:
         """Return a copy with some fields replaced (dataclasses.replace, kept here for discoverability)."""
@@ -250,6 +309,8 @@ def _when_from(doc: Any) -> FaultWhen:
         return FaultWhen("once")
     if "first" in doc:
         return FaultWhen("first", n=int(doc["first"]))
+    if "call" in doc:
+        return FaultWhen("call", n=int(doc["call"]))
     if "page" in doc:
         return FaultWhen("page", page=int(doc["page"]))
     raise ValueError(f"unknown fault trigger {doc!r}")
@@ -267,14 +328,30 @@ def fault_from_dict(doc: dict[str, Any]) -> Fault:
         table=doc.get("table"),
         role_account=doc.get("roleAccount"),
         session_name=doc.get("sessionName"),
+        invocation=doc.get("invocation"),
     )
 
 
 def _account_from(doc: dict[str, Any]) -> TargetAccount:
-    row = {k: v for k, v in doc.items() if k not in ("assumeRole", "attributes")}
+    row = {k: v for k, v in doc.items() if k not in ("assumeRole", "role", "attributes")}
     row.update(doc.get("attributes", {}))
     failure = doc.get("assumeRole")
-    return TargetAccount(row=row, assume_role_error=_effect_from(failure) if failure else None)
+    role = doc.get("role") or {}
+    return TargetAccount(
+        row=row,
+        assume_role_error=_effect_from(failure) if failure else None,
+        role_external_id=role.get("externalId"),
+    )
+
+
+def _entry_from(doc: dict[str, Any]) -> Entry:
+    if not doc:
+        return Entry()
+    return Entry(
+        via=doc.get("via", VIA_HANDLER),
+        event=dict(doc.get("event", {"operation": SYNC_OPERATION})),
+        flag=doc.get("flag"),
+    )
 
 
 def _region_status_rows(doc: dict[str, Any], clock: str) -> tuple[dict[str, Any], ...]:
@@ -348,7 +425,9 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<memory>") -> Scenari
         lambda_account=str(doc.get("lambdaAccount", DEFAULT_LAMBDA_ACCOUNT)),
         lambda_region=str(doc.get("lambdaRegion", DEFAULT_LAMBDA_REGION)),
         drs_page_size=int(doc.get("drsPageSize", DEFAULT_PAGE_SIZE)),
+        dynamodb_page_sizes={k: int(v) for k, v in doc.get("dynamodbPageSize", {}).items()},
         accounts=tuple(_account_from(a) for a in doc.get("accounts", [])),
+        roles=tuple(Role(str(r["arn"]), str(r["externalId"])) for r in doc.get("roles", [])),
         region_status=_region_status_rows(tables, clock),
         inventory=tuple(tables.get("inventory", [])),
         prime_inventory=bool(tables.get("primeInventory", False)),
@@ -359,6 +438,9 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<memory>") -> Scenari
         latency=_latency_from(doc.get("latency", {})),
         environment=dict(doc.get("environment", {})),
         expect=_expect_from(doc.get("expect", {})),
+        invocations=int(doc.get("invocations", 1)),
+        seconds_between_invocations=float(doc.get("secondsBetweenInvocations", 0)),
+        entry=_entry_from(doc.get("entry", {})),
         approvals=tuple(doc.get("approvals", [])),
         tags=tuple(doc.get("tags", [])),
         raw=doc,

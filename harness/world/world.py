@@ -13,12 +13,12 @@ code under test, so two runs in one process cannot see each other.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import importlib
+import io
 import logging
 import os
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -28,16 +28,29 @@ from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.moto_api._internal import mock_random
+from moto.sts.models import sts_backends
 
-from harness.scenario.model import OTHER_TABLE_VARIABLES, TABLES, Fault, Scenario
+from harness.redaction import remember_real_credentials
+from harness.scenario.model import (
+    FEATURE_FLAG_VARIABLE,
+    OTHER_TABLE_VARIABLES,
+    TABLES,
+    VIA_LAMBDA_HANDLER,
+    Fault,
+    Scenario,
+    scenario_from_dict,
+)
 from harness.world.aws import wire
 from harness.world.aws.attributes import deserialise_attributes, serialise_attribute
 from harness.world.aws.calls import AwsCall
 from harness.world.aws.drs_fake import DrsFake
 from harness.world.aws.ec2_captured import CapturedEc2
 from harness.world.aws.faults import FaultPlan, LatencyModel
+from harness.world.aws.rules import WorldRules
 from harness.world.ec2_builder import Ec2Builder
 from harness.world.listed_order import use_listed_order
+from harness.world.sandbox import Refusals, sandbox
+from harness.world.scan_order import use_dynamodb_scan_order
 from harness.world.servers import build_servers
 from harness.world.truth import primed_records, world_truth
 
@@ -45,7 +58,7 @@ logger = logging.getLogger(__name__)
 
 #: Environment variables that could carry real credentials or redirect botocore; cleared inside a world.
 _CLEARED_PREFIXES = ("AWS_", "BOTO_")
-_CLEARED_VARIABLES = (*(v for v, _ in TABLES.values()), *OTHER_TABLE_VARIABLES, "USE_REFACTORED_INVENTORY_SYNC")
+_CLEARED_VARIABLES = (*(v for v, _ in TABLES.values()), *OTHER_TABLE_VARIABLES, FEATURE_FLAG_VARIABLE)
 
 #: Module-level state of the code under test, reset on entry and exit (module, function).
 _RESETTERS = (
@@ -104,31 +117,39 @@ def reset_code_under_test() -> None:
             reset()
 
 
+_WARM_UP_ACCOUNT = "222222222222"
+_warmed_up = False
+
+
+def warm_up() -> None:
+    """Load, once per process, what every world needs, so that worlds built in forked children start warm.
+
+    Builds a small world (tables, a role, a DRS server with its EC2 instance) and runs the shipped legacy handler in
+    it once, output discarded: moto's backends get imported, botocore's service and boto3's resource models parsed
+    and their caches filled here, once, instead of in every contained run (which would cost each run about 0.6 s of
+    CPU more than a run in a warm process). Legacy is this repository's own reference code; no candidate runs here.
+    """
+    global _warmed_up
+    if _warmed_up:
+        return
+    scenario = scenario_from_dict(
+        {
+            "name": "warm-up",
+            "accounts": [{"accountId": _WARM_UP_ACCOUNT, "roleArn": f"arn:aws:iam::{_WARM_UP_ACCOUNT}:role/R"}],
+            "tables": {"activeRegions": ["us-east-1"]},
+            "servers": [{"account": _WARM_UP_ACCOUNT, "region": "us-east-1", "items": [{"ec2": {}}]}],
+        }
+    )
+    from legacy.inventory_sync import handle_sync_source_server_inventory_legacy
+
+    with World(scenario), contextlib.redirect_stdout(io.StringIO()):
+        handle_sync_source_server_inventory_legacy()
+    _warmed_up = True
+
+
 def wall_clock() -> float:
     """A real monotonic clock in seconds, unaffected by the frozen scenario clock."""
     return freezegun.api.real_perf_counter()
-
-
-class NetworkRefusedError(OSError):
-    """A socket connection attempted inside a world: the harness never lets traffic leave the process."""
-
-
-@contextmanager
-def _no_network() -> Iterator[None]:
-    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def refuse(sock: socket.socket, address: Any) -> Any:
-        if sock.family == socket.AF_UNIX:
-            return original_connect(sock, address)
-        raise NetworkRefusedError(f"the harness refuses network connections (attempted {address!r})")
-
-    socket.socket.connect = refuse  # type: ignore[method-assign]
-    socket.socket.connect_ex = refuse  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        socket.socket.connect = original_connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = original_connect_ex  # type: ignore[method-assign]
 
 
 class World:
@@ -154,8 +175,11 @@ class World:
         self._saved_env: dict[str, str] | None = None
         self._stack: list[Any] = []
         self._state: wire.WireState | None = None
+        #: What the code inside attempted and the sandbox refused (network, DNS, processes; see harness.world.sandbox).
+        self.refusals = Refusals()
         self._inventory_before: list[dict[str, Any]] = []
         self._target_rows: list[dict[str, Any]] = []
+        self._clock: Any = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -169,6 +193,10 @@ class World:
 
     def _enter(self) -> None:
         scenario = self.scenario
+        guard = sandbox()
+        self.refusals = guard.__enter__()
+        self._stack.append(lambda: guard.__exit__(None, None, None))
+        remember_real_credentials()  # whatever the code under test captured before the world replaced them
         self._saved_env = dict(os.environ)
         reset_code_under_test()
         self._clear_environment()
@@ -177,14 +205,11 @@ class World:
         self._stack.append(aws.stop)
         mock_random.seed(scenario.seed)
         freezer = freeze_time(scenario.clock)
-        freezer.start()
+        self._clock = freezer.start()
         self._stack.append(freezer.stop)
         self._state = self._wire_state()
         wire.activate(self._state)
         self._stack.append(wire.deactivate)
-        network = _no_network()
-        network.__enter__()
-        self._stack.append(lambda: network.__exit__(None, None, None))
         self._set_lambda_identity()
         self._create_tables()
         self._seed_tables()
@@ -224,6 +249,29 @@ class World:
     def backoff_requested(self) -> float:
         """Seconds of retry back-off botocore asked for (compressed by ``latency.backoffScale``)."""
         return self._state.backoff_requested if self._state else 0.0
+
+    @property
+    def simulator_failures(self) -> list[str]:
+        """What the simulator failed at while answering the code under test (each one a harness error)."""
+        return list(self._state.failures) if self._state else []
+
+    @property
+    def invocation(self) -> int:
+        """The Lambda invocation in progress (from 1)."""
+        return self._state.invocation if self._state else 1
+
+    def begin_invocation(self, number: int) -> None:
+        """Start invocation ``number`` (from 1) of the warm Lambda: later ones move the frozen clock forward.
+
+        Invocation ``n`` runs at ``clock + (n - 1) * secondsBetweenInvocations``. Nothing else is reset: module
+        caches, tables, servers and instances are what the earlier invocations left, as in a warm Lambda.
+        """
+        if self._state is None:
+            raise RuntimeError("the world is not entered")
+        if number > self._state.invocation and self.scenario.seconds_between_invocations:
+            steps = number - self._state.invocation
+            self._clock.tick(datetime.timedelta(seconds=steps * self.scenario.seconds_between_invocations))
+        self._state.invocation = number
 
     @property
     def fired_faults(self) -> list[tuple[int, str, str]]:
@@ -307,7 +355,17 @@ class World:
             faults=FaultPlan(faults, scenario.drs_page_size),
             latency=LatencyModel(scenario.latency, scenario.seed, self.variant),
             backoff_scale=scenario.latency.backoff_scale,
+            rules=WorldRules(
+                trust={role.arn: role.external_id for role in scenario.trusted_roles},
+                page_sizes=dict(scenario.dynamodb_page_sizes),
+                caller_arn=self.caller_arn,
+            ),
         )
+
+    def caller_arn(self, access_key: str) -> str:
+        """The ARN STS gives the holder of an access key (what ``GetCallerIdentity`` answers in this world)."""
+        account = self.account_of(access_key)
+        return str(sts_backends[account]["aws"].get_caller_identity(access_key, self.scenario.lambda_region)[1])
 
     def _all_faults(self) -> tuple[Fault, ...]:
         """The scenario's faults plus one ``AssumeRole`` fault per account whose role assumption fails."""
@@ -329,9 +387,12 @@ class World:
         os.environ["AWS_SESSION_TOKEN"] = "harness-fake-session-token"  # noqa: S105 - moto ignores it
 
     def _create_tables(self) -> None:
+        """The three tables, each returning a Scan in DynamoDB's order (:mod:`harness.world.scan_order`)."""
         client = self.session(self.scenario.lambda_account).client("dynamodb")
+        backend = dynamodb_backends[self.scenario.lambda_account][self.scenario.lambda_region]
         for logical, physical in self.table_names.items():
             client.create_table(TableName=physical, BillingMode="PAY_PER_REQUEST", **_KEY_SCHEMAS[logical])
+            use_dynamodb_scan_order(backend.get_table(physical))
 
     def _seed_tables(self) -> None:
         self._batch_put("targetAccounts", [account.row for account in self.scenario.accounts])
@@ -385,3 +446,6 @@ class World:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = str(value)
+        entry = self.scenario.entry
+        if entry.via == VIA_LAMBDA_HANDLER and entry.flag is not None:
+            os.environ[FEATURE_FLAG_VARIABLE] = entry.flag

@@ -1,9 +1,11 @@
-"""The engine tested against itself: each single-change candidate must be caught on a shipped scenario.
+"""The engine and the scenario library tested against themselves with single-change candidates.
 
-Legacy-based mutants are tried on the scenarios smallest first, and the search stops at the first divergent one, so
-each costs a few candidate runs (baselines are shared with the rest of the suite). The refactor with one of issue
-13's stale-cleanup defects put back is judged on the scenario made for that defect (and, nightly, by the whole gate,
-which must say NO-GO); so is the refactor whose region-status puts survive in every region.
+Mutants of legacy must be caught on at least one shipped scenario: scenarios are tried smallest first and the search
+stops at the first divergent one, so each mutant costs a few candidate runs (baselines are shared with the rest of the
+suite). The refactor with one of issue 13's stale-cleanup defects put back is judged on the scenario made for that
+defect (and, nightly, by the whole gate, which must say NO-GO); so is the refactor whose region-status puts survive in
+every region. Source mutants of the refactor must be caught on the scenario built to reach their behaviour: the
+gate's outcome there is NO-GO (divergent, or an approval the scenario references left stale).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from harness.engine.observe import resolve_implementation
 from harness.engine.runner import run_scenario
 from harness.scenario import Scenario
 from tests.comparison.conftest import BaselinePair
-from tests.comparison.mutants import CLEANUP_DEFECTS, MUTANTS
+from tests.comparison.mutants import CLEANUP_DEFECTS, MUTANTS, REFACTORED_SOURCE_MUTANTS
 
 #: The scenario made to expose each refactor mutant.
 EXPOSED_BY = {
@@ -76,3 +78,27 @@ def test_refactor_mutant_is_divergent_on_the_scenario_made_for_it(
 def test_the_gate_says_no_go_to_each_cleanup_defect(mutant: str, tmp_path: Path) -> None:
     arguments = ["gate", "--report-dir", str(tmp_path), "--candidate", f"tests.comparison.mutants:{mutant}"]
     assert main(arguments) == EXIT_NO_GO
+
+
+@pytest.mark.parametrize("mutant", sorted(REFACTORED_SOURCE_MUTANTS))
+def test_each_mutant_of_the_refactor_is_no_go_on_its_scenario(
+    mutant: str,
+    scenario_library: dict[str, Scenario],
+    baselines: Callable[..., BaselinePair],
+    approvals: dict[str, Approval],
+) -> None:
+    change = REFACTORED_SOURCE_MUTANTS[mutant]
+    assert change.compiled() is not None  # the change applies to today's source (a broken one would "fail" anywhere)
+    scenario = scenario_library[change.scenario]
+    candidate = resolve_implementation(f"tests.comparison.mutants:{mutant}")
+    result = run_scenario(scenario, "legacy", candidate, approvals, baselines=baselines(scenario))
+    assert not result.errors, result.explain()
+    assert result.status == DIVERGENT or result.stale_approvals, result.explain()
+
+
+def test_the_scenario_format_names_every_mutant_of_the_refactor_beside_its_scenario() -> None:
+    """docs/scenario-format.md's "Reaching a behaviour" table says which mutant each scenario kills: keep it true."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "` | `" in line]
+    for name, change in REFACTORED_SOURCE_MUTANTS.items():
+        assert [row for row in rows if f"`{name}`" in row and f"`{change.scenario}`" in row], name

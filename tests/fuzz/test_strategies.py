@@ -271,6 +271,17 @@ FEATURES: dict[str, Callable[[dict[str, Any]], bool]] = {
     ),
     "a table variable unset": lambda d: bool(d.get("environment")),
     "small DRS pages": lambda d: d.get("drsPageSize") == 1,
+    "a role requiring the row's ExternalId": lambda d: any(
+        r.get("role", {}).get("externalId") == r.get("externalId") for r in _rows(d) if "role" in r
+    ),
+    "a role requiring an ExternalId the row does not send": lambda d: any(
+        "role" in r and r["role"]["externalId"] != r.get("externalId") for r in _rows(d)
+    ),
+    "an origin account's role requiring an ExternalId": lambda d: bool(d.get("roles")),
+    "a target-accounts table of several scan pages": lambda d: (
+        d.get("dynamodbPageSize", {}).get("targetAccounts", 99) < len(_rows(d))
+    ),
+    "an inventory table of several scan pages": lambda d: "inventory" in d.get("dynamodbPageSize", {}),
 }
 
 

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: The harness's top-level parts in pipeline order: each may import only the parts before it (and itself).
 PIPELINE = (
+    "harness.redaction",
+    "harness.interruption",
     "harness.commandline",
     "harness.scenario",
     "harness.world",

@@ -324,6 +324,21 @@ def test_a_changed_copy_of_the_artifact_is_caught(tmp_path: Path, capsys: pytest
     assert '.primaryIp: baseline "0.0.0.0" -> candidate ""' in err
 
 
+def test_a_warm_world_invokes_one_import_of_the_artifact_so_its_caches_survive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Invocations of one world share the artifact's modules: a copy that keeps its region cache is caught."""
+    changed = copy_artifact(tmp_path)
+    edit(changed / "index.py", "    invalidate_region_cache()\n", "")
+    scenario = ROOT / "scenarios" / "warm-lambda-invoked-twice.yaml"
+    name = f"artifact:{changed}:index:{FUNCTION}"
+    code = main(["run", str(scenario), "--baseline", "legacy", "--candidate", name, "--jobs", "1"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_NO_GO and "scenario warm-lambda-invoked-twice is divergent" in out
+    assert "regionsScanned" in err
+    assert not [module for module in sys.modules if module == "index" or module.startswith("shared.")]
+
+
 def test_the_static_check_reads_only_the_artifacts_own_code_and_knows_optional_imports(tmp_path: Path) -> None:
     package = copy_artifact(tmp_path)
     vendored = package / "somelib"

@@ -101,8 +101,14 @@ def test_bench_command_prints_the_table(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("harness.bench.runner.bench_cases", lambda latency: {"small": _small_world()})
     code = main(["bench", "--out", str(tmp_path), "--pairs", "1", "--world", "small", "--latency", "drs=0,ec2=0"])
     assert code == 0
-    assert "| 1-account-28-regions |" in capsys.readouterr().out
-    assert json.loads((tmp_path / "bench.json").read_text())["latency_ms"]["drs"] == 0
+    out, err = capsys.readouterr()
+    assert "| 1-account-28-regions |" in out
+    assert "[1/1] small measured (elapsed " in err
+    document = json.loads((tmp_path / "bench.json").read_text())
+    assert document["latency_ms"]["drs"] == 0
+    provenance = document["provenance"]  # the same provenance every verdict carries
+    assert len(provenance["git"]["commit"]) == 40 and provenance["packages"]["refactored"]["sha256"]
+    assert provenance["implementations"]["candidate"]["package"] == "refactored"
 
 
 @pytest.mark.parametrize(

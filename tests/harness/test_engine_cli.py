@@ -84,7 +84,7 @@ def test_run_a_single_change_candidate_is_no_go_with_its_difference(
         (["run", "{scenario}", "--candidate", "no_such_pkg.mod:handler"], "--candidate no_such_pkg.mod:handler"),
         (["run", "{scenario}", "--baseline", "legacy.inventory_sync:nope"], "has no attribute 'nope'"),
         (["run", "{invalid}"], "accounts[0].accountId"),
-        (["run", "{unknown_approval}"], "approval AD-7 is not declared"),
+        (["run", "{unknown_approval}"], "approvals[0]: unknown approval 'AD-7'"),
         (["run", "{scenario}", "--approvals", "{dir}/none.yaml"], "cannot read approvals"),
         (["gate", "--scenarios-dir", "{dir}/empty"], "no scenario files"),
     ],
@@ -111,7 +111,11 @@ def test_gate_fails_on_coverage_gaps_and_unreferenced_approvals(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _write(tmp_path / "library", extra="approvals: [AD-2]\n")  # the refactor keeps the record without a region
-    code = main(["gate", "--scenarios-dir", str(tmp_path / "library"), "--candidate", "refactored", "--jobs", "1"])
+    reports = str(tmp_path / "reports")
+    library = str(tmp_path / "library")
+    code = main(
+        ["gate", "--scenarios-dir", library, "--candidate", "refactored", "--jobs", "1", "--report-dir", reports]
+    )
     out, _ = capsys.readouterr()
     assert code == EXIT_NO_GO
     assert out.startswith("NO-GO: 1 scenario(s): 1 approved-divergence")
@@ -147,7 +151,7 @@ def test_a_failing_report_writer_leaves_nothing_half_written(tmp_path: Path) -> 
     with pytest.raises(OSError, match="disk full"):
         write_report_dir(result, reports, writers=[write_verdict, broken])
     assert (reports / VERDICT_FILE).read_text() == "previous"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".reports.lock", "reports"]
     assert [p.name for p in reports.iterdir()] == [VERDICT_FILE]
 
 

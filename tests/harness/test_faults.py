@@ -107,6 +107,37 @@ def test_first_n_attempts(world_factory):
     assert [c.attempts for c in world.calls] == [["HTTP 400"], ["HTTP 400"], ["ok"]]
 
 
+def test_the_nth_call_fails_on_every_attempt_and_no_other_call_does(world_factory):
+    world = world_factory({"faults": [{"service": "sts", "effect": {"kind": "connection"}, "when": {"call": 2}}]})
+    client = boto3.client("sts")  # botocore's default retries: every attempt of call 2 is a connection error
+    outcomes = []
+    for _ in range(3):
+        try:
+            client.get_caller_identity()
+            outcomes.append("ok")
+        except EndpointConnectionError:
+            outcomes.append("connection")
+    assert outcomes == ["ok", "connection", "ok"]
+    first, second, third = (c.attempts for c in world.calls)
+    assert first == third == ["ok"]
+    assert len(second) > 1 and set(second) == {"EndpointConnectionError"}
+
+
+def test_a_fault_can_be_limited_to_one_invocation(world_factory):
+    world = world_factory(
+        {
+            "invocations": 2,
+            "faults": [{"service": "sts", "invocation": 2, "effect": {"code": "InvalidClientTokenId"}}],
+        }
+    )
+    client = boto3.client("sts", config=NO_RETRY)
+    assert client.get_caller_identity()["Account"] == "111111111111"
+    world.begin_invocation(2)
+    with pytest.raises(ClientError, match="InvalidClientTokenId"):
+        client.get_caller_identity()
+    assert [(c.invocation, c.attempts) for c in world.calls] == [(1, ["ok"]), (2, ["HTTP 403"])]
+
+
 def test_fault_on_a_later_drs_page(world_factory):
     world = world_factory(
         {

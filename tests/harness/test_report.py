@@ -189,7 +189,7 @@ def test_a_failing_writer_leaves_no_report_behind(
     with pytest.raises(RuntimeError, match="disk full"):
         write_report_dir(go[0], tmp_path / "reports")
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
-    assert [p.name for p in tmp_path.iterdir() if p.name != "reports"] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name not in ("reports", ".reports.lock")] == []
 
 
 def test_cli_run_with_report_dir_writes_every_report(tmp_path: Path) -> None:
@@ -247,8 +247,11 @@ def test_nogo_report_says_first_what_blocks_the_flip(nogo: tuple[RunResult, dict
     blockers = " ".join(page.section("blockers").split())
     assert '<div class="banner nogo" id="verdict"><div class="verdict">NO-GO</div>' in files["report.html"]
     assert f"Keep {signoff.FLAG} set to false in production" in blockers
-    for reason in result.reasons():
+    for scenario in result.failing:  # divergent ones under their cause, those in error on their own
+        assert scenario.name in blockers
+    for reason in result.blockers:
         assert reason in blockers
+    assert "cause 1:" in blockers
     assert "mutatingCalls[sts:AssumeRole" in blockers  # the divergence itself, not only its name
     assert "expected the baseline to answer 418" in blockers
 

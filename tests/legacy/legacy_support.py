@@ -15,9 +15,12 @@ from lambda_shared import active_region_filter
 from legacy.inventory_sync import handle_sync_source_server_inventory_legacy
 
 LAMBDA = "111111111111"
-ACCOUNT_B = "222222222222"
-ACCOUNT_C = "333333333333"
-ACCOUNT_D = "444444444444"
+#: Chosen so that a Scan of the target-accounts table returns LAMBDA, B, C, D in this order, as the tests' stories
+#: ("the first account", "the last account") assume: a Scan orders accounts by the hash of their id
+#: (:mod:`harness.world.scan_order`), not by the id.
+ACCOUNT_B = "555555555555"
+ACCOUNT_C = "777777777777"
+ACCOUNT_D = "666666666666"
 
 
 def role_arn(account: str) -> str:

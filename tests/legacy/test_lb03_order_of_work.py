@@ -73,7 +73,7 @@ def test_lb3_target_accounts_scan_is_single_and_unpaginated(run_legacy: Run) -> 
     padding = "p" * 300_000
     accounts = [
         {"accountId": account, "roleArn": role_arn(account), "padding": padding}
-        for account in (ACCOUNT_B, ACCOUNT_C, ACCOUNT_D, "555555555555")
+        for account in (ACCOUNT_B, ACCOUNT_C, ACCOUNT_D, "999999999999")
     ]
     run = run_legacy({"accounts": accounts, "tables": {"activeRegions": ["us-east-1"]}})
     (scan,) = run.select("dynamodb", "Scan", "targetAccounts")
@@ -85,7 +85,7 @@ def test_lb3_target_accounts_scan_is_single_and_unpaginated(run_legacy: Run) -> 
 
 
 def test_lb3_accounts_are_queried_in_scan_order(capsys: pytest.CaptureFixture[str]) -> None:
-    accounts = [{"accountId": a, "roleArn": role_arn(a)} for a in (ACCOUNT_D, ACCOUNT_B, ACCOUNT_C, "555555555555")]
+    accounts = [{"accountId": a, "roleArn": role_arn(a)} for a in (ACCOUNT_D, ACCOUNT_B, ACCOUNT_C, "999999999999")]
     with world_for({"accounts": accounts, "tables": {"activeRegions": ["us-east-1"]}}) as world:
         run = execute(world, capsys)
         raw = world.session(LAMBDA).client("dynamodb").scan(TableName="drs-target-accounts")["Items"]

@@ -143,7 +143,7 @@ def test_lb7_target_row_without_external_id_falls_back_to_the_default(run_legacy
         {
             "accounts": [
                 {"accountId": LAMBDA},
-                {"accountId": ACCOUNT_B, "roleArn": "arn:aws:iam::222222222222:role/Custom"},
+                {"accountId": ACCOUNT_B, "roleArn": f"arn:aws:iam::{ACCOUNT_B}:role/Custom"},
             ],
             "tables": {"activeRegions": ["us-east-1"]},
             "servers": [
@@ -154,7 +154,7 @@ def test_lb7_target_row_without_external_id_falls_back_to_the_default(run_legacy
     ec2_assumes = [c.params for c in run.select("sts", "AssumeRole") if c.params["RoleSessionName"] == EC2_SESSION]
     assert ec2_assumes == [
         {
-            "RoleArn": "arn:aws:iam::222222222222:role/Custom",
+            "RoleArn": f"arn:aws:iam::{ACCOUNT_B}:role/Custom",
             "RoleSessionName": EC2_SESSION,
             "ExternalId": "drs-orchestration-cross-account",
             "DurationSeconds": 900,
@@ -168,7 +168,7 @@ def test_lb7_target_lookup_errors_are_ignored(run_legacy: Run) -> None:
         {
             "accounts": [
                 {"accountId": LAMBDA},
-                {"accountId": ACCOUNT_B, "roleArn": "arn:aws:iam::222222222222:role/Custom"},
+                {"accountId": ACCOUNT_B, "roleArn": f"arn:aws:iam::{ACCOUNT_B}:role/Custom"},
             ],
             "tables": {"activeRegions": ["us-east-1"]},
             "servers": [

@@ -25,6 +25,8 @@ class AwsCall:
             cut-off 200 body: nothing reached the service), or an exception class name.
         thread: Name of the thread that made the call (diagnostics only).
         held_back: Write requests of the last attempt a fault left unprocessed (they never reached the table).
+        invocation: The Lambda invocation (from 1) the call belongs to, in a world invoked several times.
+        access_key: The access key id the call was signed with (to name the caller, as STS does; never compared).
     """
 
     service: str
@@ -36,6 +38,8 @@ class AwsCall:
     attempts: list[str] = field(default_factory=list)
     thread: str = ""
     held_back: int = 0
+    invocation: int = 1
+    access_key: str = field(default="", repr=False)
 
     @property
     def mutating(self) -> bool:

@@ -41,7 +41,12 @@ def make_response(url: str, status: int, headers: dict[str, str], body: bytes) -
 
 @dataclass(frozen=True)
 class CallContext:
-    """What the fault matchers can see of one attempt."""
+    """What the fault matchers can see of one attempt.
+
+    Attributes:
+        call_id: Identifies the API call the attempt belongs to (retries share it), for the ``call`` trigger.
+        invocation: The Lambda invocation in progress (from 1), for the ``invocation`` matcher.
+    """
 
     service: str
     operation: str
@@ -49,6 +54,8 @@ class CallContext:
     region: str
     table: str | None
     params: dict[str, Any]
+    call_id: int = 0
+    invocation: int = 1
 
 
 class FaultPlan:
@@ -63,6 +70,7 @@ class FaultPlan:
         self.faults = faults
         self.drs_page_size = drs_page_size
         self._seen = [0] * len(faults)
+        self._calls: list[dict[int, int]] = [{} for _ in faults]
         self._lock = threading.Lock()
         self.fired: list[tuple[int, str, str]] = []
 
@@ -74,13 +82,15 @@ class FaultPlan:
             with self._lock:
                 self._seen[index] += 1
                 seen = self._seen[index]
-            if self._fires(fault, seen, request):
+                calls = self._calls[index]
+                call_number = calls.setdefault(ctx.call_id, len(calls) + 1)
+            if self._fires(fault, seen, call_number, request):
                 with self._lock:
                     self.fired.append((index, ctx.service, ctx.operation))
                 return fault
         return None
 
-    def _fires(self, fault: Fault, seen: int, request: AWSPreparedRequest) -> bool:
+    def _fires(self, fault: Fault, seen: int, call_number: int, request: AWSPreparedRequest) -> bool:
         mode = fault.when.mode
         if mode == "always":
             return True
@@ -88,6 +98,8 @@ class FaultPlan:
             return seen == 1
         if mode == "first":
             return seen <= fault.when.n
+        if mode == "call":
+            return call_number == fault.when.n
         return page_number(request_body(request), self.drs_page_size) == fault.when.page
 
 
@@ -99,6 +111,7 @@ def _matches(fault: Fault, ctx: CallContext) -> bool:
         (fault.account, ctx.account),
         (fault.region, ctx.region),
         (fault.table, ctx.table),
+        (fault.invocation, ctx.invocation),
     )
     if any(wanted is not None and wanted != actual for wanted, actual in checks):
         return False
@@ -112,21 +125,26 @@ def _role_account(params: dict[str, Any]) -> str | None:
     return parts[4] if len(parts) > 4 else None
 
 
-def apply_fault(fault: Fault, ctx: CallContext, request: AWSPreparedRequest) -> AWSResponse:
-    """Answer (or fail) an attempt as the fault says. ``unprocessed`` is handled by the dispatcher.
+def injected_exception(fault: Fault, request: AWSPreparedRequest) -> Exception | None:
+    """The exception a ``credentials``, ``connection`` or ``timeout`` fault makes the attempt raise, else ``None``.
 
-    Raises:
-        CredentialRetrievalError: For ``credentials`` faults (a BotoCoreError, not a ClientError).
-        EndpointConnectionError: For ``connection`` faults.
-        ReadTimeoutError: For ``timeout`` faults.
+    ``CredentialRetrievalError`` (credentials that cannot be refreshed), ``EndpointConnectionError`` and
+    ``ReadTimeoutError`` are botocore exceptions, not ``ClientError``s: what the code under test gets instead of an
+    answer. The dispatcher raises them; anything else raised while answering is a simulator failure.
     """
     effect = fault.effect
     if effect.kind == "credentials":
-        raise CredentialRetrievalError(provider="assume-role", error_msg=effect.message or EXPIRED_TOKEN_MESSAGE)
+        return CredentialRetrievalError(provider="assume-role", error_msg=effect.message or EXPIRED_TOKEN_MESSAGE)
     if effect.kind == "connection":
-        raise EndpointConnectionError(endpoint_url=request.url)
+        return EndpointConnectionError(endpoint_url=request.url)
     if effect.kind == "timeout":
-        raise ReadTimeoutError(endpoint_url=request.url)
+        return ReadTimeoutError(endpoint_url=request.url)
+    return None
+
+
+def answer_fault(fault: Fault, ctx: CallContext, request: AWSPreparedRequest) -> AWSResponse:
+    """The response an ``error`` or ``malformed`` fault gives the attempt (``unprocessed`` is the dispatcher's)."""
+    effect = fault.effect
     if effect.kind == "malformed":
         headers, body = render_malformed(ctx.service)
         return make_response(request.url, 200, headers, body)

@@ -4,6 +4,12 @@ botocore emits ``before-send`` for each HTTP attempt and uses the first non-``No
 moto answers through the same event; since botocore calls *every* handler of that event, this module takes moto's
 handler out of botocore's built-in list and calls it itself, after the fault layer and the DRS fake, so a faulted
 request never reaches moto. A request nobody answers raises :class:`UnmockedRequestError`: nothing leaves the process.
+Where moto's answer is not AWS's, :mod:`harness.world.aws.rules` gives AWS's (role trust, repeated instance ids,
+DynamoDB scan pages) before moto sees the request.
+
+A failure of the simulator itself (moto or a fake raising, a request nobody answers inside a world) is recorded on the
+world's state and raised as :class:`~harness.world.aws.crash.SimulatorCrash`, which the code under test cannot
+swallow (:mod:`harness.world.aws.crash`); only the fault layer's deliberate exceptions reach the code as exceptions.
 
 It also records each API call (``before-call``: the wire-level parameters, the account of the credentials and the
 client's region) for the engine, and compresses botocore's retry back-off so faulted runs stay fast.
@@ -29,18 +35,21 @@ from botocore.loaders import create_loader as _create_loader
 from moto.core.models import botocore_stubber
 
 from harness.world.aws.calls import AwsCall
+from harness.world.aws.crash import SimulatorCrash, describe_failure
 from harness.world.aws.drs_fake import DrsFake, region_of
 from harness.world.aws.ec2_captured import CapturedEc2
 from harness.world.aws.faults import (
     CallContext,
     FaultPlan,
     LatencyModel,
-    apply_fault,
+    answer_fault,
     empty_batch_answer,
+    injected_exception,
     make_response,
     split_unprocessed,
     with_unprocessed,
 )
+from harness.world.aws.rules import WorldRules
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +73,11 @@ class WireState:
         faults: The fault plan.
         latency: The latency model.
         backoff_scale: Fraction of botocore's retry back-off really slept.
+        rules: Where the world answers as AWS does rather than as moto would (default: no declared roles or pages).
+
+    Attributes:
+        invocation: The Lambda invocation in progress (from 1); recorded on each call and matched by faults.
+        failures: What the simulator failed at while answering the code under test (see :mod:`..crash`).
     """
 
     def __init__(
@@ -75,6 +89,7 @@ class WireState:
         faults: FaultPlan,
         latency: LatencyModel,
         backoff_scale: float,
+        rules: WorldRules | None = None,
     ) -> None:
         self.account_of = account_of
         self.table_names = table_names
@@ -83,8 +98,11 @@ class WireState:
         self.faults = faults
         self.latency = latency
         self.backoff_scale = backoff_scale
+        self.rules = rules or WorldRules()
         self.recording = False
+        self.invocation = 1
         self.calls: list[AwsCall] = []
+        self.failures: list[str] = []
         self.backoff_requested = 0.0
         self.simulator_seconds = 0.0
         self._lock = threading.Lock()
@@ -99,6 +117,18 @@ class WireState:
         """Add CPU time the fakes spent answering the code under test (thread-safe)."""
         with self._lock:
             self.simulator_seconds += seconds
+
+    def crashed(self, call: AwsCall, error: BaseException) -> SimulatorCrash:
+        """Record that the simulator failed answering ``call`` and return the crash to raise (thread-safe)."""
+        description = describe_failure(error, f"{call.service}:{call.operation} {_where(call)}")
+        with self._lock:
+            self.failures.append(description)
+        logger.error("simulator failure: %s", description)
+        return SimulatorCrash(description)
+
+
+def _where(call: AwsCall) -> str:
+    return f"(account {call.account}, region {call.region})"
 
 
 _state: WireState | None = None
@@ -174,6 +204,8 @@ def _on_before_call(model: Any, params: dict[str, Any], request_signer: Any, **_
         params=copy.deepcopy(decoded),
         table=_logical_table(state, decoded) if service == "dynamodb" else None,
         thread=threading.current_thread().name,
+        invocation=state.invocation,
+        access_key=access_key,
     )
     _current.call = call
     if state.recording:
@@ -187,27 +219,35 @@ def _dispatch(event_name: str, request: AWSPreparedRequest, **kwargs: Any) -> AW
     call: AwsCall | None = getattr(_current, "call", None)
     if call is None:
         raise UnmockedRequestError(f"request outside a recorded API call refused: {request.url}")
+    delay = state.latency.seconds(call.service, call.operation, call.region) if state.recording else 0.0
+    if delay:
+        time.sleep(delay)
     # Thread CPU time leaves out the latency sleep and any wait for moto's lock: what remains is the fakes' own work,
     # which a real AWS service does on its own machines (the benchmark reports it apart).
     started = time.thread_time()
     try:
-        response = _answer(state, call, event_name, request, **kwargs)
+        answer = _answer(state, call, event_name, request, **kwargs)
     except Exception as error:
-        call.attempts.append(type(error).__name__)
-        raise
+        call.attempts.append("SimulatorCrash")
+        raise state.crashed(call, error) from error
     finally:
         if state.recording:
             state.charge_simulator(time.thread_time() - started)
-    outcome = "ok" if response.status_code < 300 else f"HTTP {response.status_code}"
-    call.attempts.append(MALFORMED if getattr(response, "harness_malformed", False) else outcome)
-    return response
+    if isinstance(answer, Exception):  # a fault layer's deliberate failure: what the code under test gets
+        call.attempts.append(type(answer).__name__)
+        raise answer
+    outcome = "ok" if answer.status_code < 300 else f"HTTP {answer.status_code}"
+    call.attempts.append(MALFORMED if getattr(answer, "harness_malformed", False) else outcome)
+    return answer
 
 
-def _answer(state: WireState, call: AwsCall, event_name: str, request: AWSPreparedRequest, **kwargs: Any) -> Any:
-    delay = state.latency.seconds(call.service, call.operation, call.region) if state.recording else 0.0
-    if delay:
-        time.sleep(delay)
-    ctx = CallContext(call.service, call.operation, call.account, call.region, call.table, call.params)
+def _answer(
+    state: WireState, call: AwsCall, event_name: str, request: AWSPreparedRequest, **kwargs: Any
+) -> AWSResponse | Exception:
+    """The answer to one attempt, or the exception a fault injects; anything this raises is a simulator failure."""
+    ctx = CallContext(
+        call.service, call.operation, call.account, call.region, call.table, call.params, id(call), state.invocation
+    )
     fault = state.faults.pick(ctx, request) if state.recording else None
     held: dict[str, list] = {}
     call.held_back = 0
@@ -217,7 +257,10 @@ def _answer(state: WireState, call: AwsCall, event_name: str, request: AWSPrepar
         if not json.loads(request.body or b"{}").get("RequestItems"):
             return empty_batch_answer(request.url, held)
     elif fault is not None:
-        answer = apply_fault(fault, ctx, request)
+        injected = injected_exception(fault, request)
+        if injected is not None:
+            return injected
+        answer = answer_fault(fault, ctx, request)
         answer.harness_malformed = fault.effect.kind == "malformed"  # type: ignore[attr-defined]
         return answer
     if call.service == "drs":
@@ -225,6 +268,9 @@ def _answer(state: WireState, call: AwsCall, event_name: str, request: AWSPrepar
         return make_response(request.url, status, headers, body)
     if call.service == "ec2" and state.ec2.answers(call.operation, call.account, call.region):
         return make_response(request.url, *state.ec2.describe_instances(call.account, call.region, call.params))
+    request, refusal = state.rules.apply(call, request)
+    if refusal is not None:
+        return refusal
     with state.moto_lock:
         response = botocore_stubber(event_name, request, **kwargs)
     if response is None:
