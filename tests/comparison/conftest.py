@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,22 @@ from harness.scenario.loading import SCENARIO_SUFFIXES, load_scenario
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 #: Every scenario file of the library; new files appear as new tests automatically.
 SCENARIO_FILES = sorted(p for p in SCENARIO_DIR.iterdir() if p.suffix in SCENARIO_SUFFIXES)
+#: Every how many scenarios a second check over the whole library runs in the default test run.
+SAMPLE_EVERY = 8
+
+
+def sampled_scenario_files() -> list[Any]:
+    """Every scenario file as a pytest parameter: every :data:`SAMPLE_EVERY`-th in the default run, the rest ``slow``.
+
+    For checks that run each scenario again beyond what ``test_scenarios.py`` runs (the deployed test artifact, the
+    primed world-truth check): the default run keeps a fixed spread of the library and stays under ten minutes on
+    two cores; the nightly job (``./run nightly``) runs every scenario.
+    """
+    return [
+        pytest.param(path, id=path.stem, marks=() if index % SAMPLE_EVERY == 0 else pytest.mark.slow)
+        for index, path in enumerate(SCENARIO_FILES)
+    ]
+
 
 BaselinePair = tuple[Observation, Observation]
 
