@@ -209,7 +209,7 @@ def _where(directory: Path, names: list[str]) -> None:
     """Where the reports are: the summary first (what a reviewer opens), then the rest."""
     first = [name for name in ("summary.md", "report.html") if name in names]
     rest = [name for name in names if name not in first]
-    write_line(sys.stdout, f"reports in {directory.resolve()}/: {', '.join(first + rest)}")
+    write_line(sys.stdout, f"reports in {directory.absolute()}/: {', '.join(first + rest)}")
 
 
 def _progress(position: int, total: int, outcome: Any, eta: Eta) -> None:

@@ -24,6 +24,7 @@ it, used by scenarios with ``entry.via: lambda_handler`` (:func:`resolve_entry`)
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from collections.abc import Callable
@@ -83,14 +84,15 @@ def production_entry(handler: Handler) -> Entry:
     Scenario validation only admits events naming the sync operation: production's answer to any other operation
     belongs to other handlers and has no baseline here.
     """
+    return functools.partial(_production_lambda_handler, handler)  # a partial, not a closure: workers unpickle it
 
-    def lambda_handler(event: Any, context: Any) -> Any:  # noqa: ARG001 - the Lambda signature
-        operation = event.get("operation") if isinstance(event, dict) else None
-        if operation != SYNC_OPERATION:
-            raise ImplementationError(f"production's entry point routes only {SYNC_OPERATION!r} to the sync")
-        return handler()
 
-    return lambda_handler
+def _production_lambda_handler(handler: Handler, event: Any, context: Any) -> Any:  # noqa: ARG001 - Lambda signature
+    """Production's routing of one invocation: the sync operation reaches ``handler``, nothing else has a baseline."""
+    operation = event.get("operation") if isinstance(event, dict) else None
+    if operation != SYNC_OPERATION:
+        raise ImplementationError(f"production's entry point routes only {SYNC_OPERATION!r} to the sync")
+    return handler()
 
 
 def resolve_entry(spec: str, handler: Handler) -> Entry:

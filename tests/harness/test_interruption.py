@@ -57,12 +57,42 @@ def test_a_second_signal_during_cleanup_is_ignored() -> None:
     assert cleaned == ["done"]
 
 
-def test_children_leave_signals_to_their_parent_and_other_threads_install_nothing() -> None:
+def _worker_holding_a_grandchild(marker: str) -> None:
+    """A pool worker that started a process of its own (as a contained run does) and registered its cleanup."""
+    child_signals()
+    grandchild = multiprocessing.get_context("fork").Process(target=_sleep)
+    grandchild.start()
+
+    def end_grandchild() -> None:
+        grandchild.kill()
+        grandchild.join()
+        Path(marker).write_text(f"{grandchild.exitcode}")
+
+    with on_interrupt(end_grandchild):
+        os.kill(os.getpid(), signal.SIGINT)  # ignored: the parent decides
+        Path(f"{marker}.ready").write_text("")
+        time.sleep(60)
+
+
+def test_a_terminated_worker_ends_what_it_started_and_exits_at_once(tmp_path: Path) -> None:
+    marker = str(tmp_path / "grandchild-ended")
+    worker = multiprocessing.get_context("fork").Process(target=_worker_holding_a_grandchild, args=(marker,))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not Path(f"{marker}.ready").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.terminate()
+    worker.join(30)
+    assert worker.exitcode == 143  # 128 + SIGTERM, from the worker's own handler, not a default death
+    assert Path(marker).read_text() == str(-signal.SIGKILL)  # the grandchild was killed and reaped first
+
+
+def test_children_ignore_sigint_and_other_threads_install_nothing() -> None:
     previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     try:
         child_signals()
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
-        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) is interruption._end_worker
     finally:
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])

@@ -161,12 +161,15 @@ def test_lb5_read_timeout_is_an_error_with_the_exception_text(run_legacy: Run) -
 
 
 def test_lb5_truncated_json_answer_reads_as_an_empty_active_region(run_legacy: Run) -> None:
-    """botocore parses a cut-off rest-json body as ``{"message": ...}``: no exception, no items, status ACTIVE."""
+    """botocore parses a cut-off rest-json body as ``{"message": ...}``: no exception, no items, status ACTIVE.
+
+    The call record still names the fault (``malformed``): botocore saw HTTP 200, the world knows what it sent.
+    """
     run = _faulted_region(run_legacy, {"kind": "malformed"})
     row = run.region_rows()["eu-west-1"]
     assert (row["status"], row["serverCount"]) == ("ACTIVE", 0)
     assert "errorMessage" not in row
-    assert [c.attempts for c in run.select("drs") if c.region == "eu-west-1"] == [["ok"]]
+    assert [c.attempts for c in run.select("drs") if c.region == "eu-west-1"] == [["malformed"]]
     assert run.body["totalSynced"] == 1
 
 
