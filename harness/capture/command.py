@@ -110,4 +110,19 @@ def _write(estate: Any, args: argparse.Namespace) -> int:
         f"{len(estate.faults)} fault(s){' (truncated by --max-servers)' if estate.truncated else ''}"
         f"{', anonymised' if args.anonymise else ''} -> {out}",
     )
+    _note_limits(out, estate.server_count)
     return EXIT_OK
+
+
+def _note_limits(out: Path, servers: int) -> None:
+    """Say which option a replay needs when the capture is bigger than the default limits of a scenario file."""
+    from harness.scenario.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_SERVERS
+
+    size = out.stat().st_size
+    needed = []
+    if size > DEFAULT_MAX_BYTES:
+        needed.append(f"--max-scenario-bytes {size} (the file is {size:,} bytes; the default limit is 1 MiB)")
+    if servers > DEFAULT_MAX_SERVERS:
+        needed.append(f"--max-servers {servers} (the default limit is {DEFAULT_MAX_SERVERS:,})")
+    if needed:
+        write_line(sys.stderr, f"note: validate, run and gate {out} with {' and '.join(needed)}")

@@ -142,6 +142,7 @@ class Estate:
         instances: (account, region) -> instance id -> what the sync reads of the instance.
         faults: Scenario fault rules for what failed in the target accounts.
         page_size: DRS's page size, when a region had more than one page.
+        table_page_sizes: Logical table -> the most items one ``Scan`` page held, for tables read in several pages.
         latency_ms: Median milliseconds per ``service:Operation``.
         truncated: Whether ``max_servers`` cut the capture short.
     """
@@ -153,6 +154,7 @@ class Estate:
     instances: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
     faults: list[dict[str, Any]] = field(default_factory=list)
     page_size: int | None = None
+    table_page_sizes: dict[str, int] = field(default_factory=dict)
     latency_ms: dict[str, float] = field(default_factory=dict)
     truncated: bool = False
 
@@ -247,7 +249,10 @@ class Reader:
         """
         estate = Estate(lambda_account=self._own_account(), lambda_region=self.region)
         for logical, physical in self.options.tables.items():
-            estate.tables[logical] = self._scan(logical, physical, estate.lambda_account)
+            pages = self._scan(logical, physical, estate.lambda_account)
+            estate.tables[logical] = [item for page in pages for item in page]
+            if len(pages) > 1:  # DynamoDB cut the table into pages (1 MB each): the replay pages it alike
+                estate.table_page_sizes[logical] = max(len(page) for page in pages)
         regions = self._regions(estate.tables["regionStatus"])
         self.progress(f"capture: account {estate.lambda_account}, {len(regions)} active region(s)")
         rows = estate.tables["targetAccounts"]
@@ -271,11 +276,11 @@ class Reader:
                 f"cannot read the capture's own identity (sts:GetCallerIdentity): {error}"
             ) from error
 
-    def _scan(self, logical: str, table: str, account: str) -> list[dict[str, Any]]:
-        """Every item of a table, in wire form and scan order (all pages, unlike the sync's single page)."""
+    def _scan(self, logical: str, table: str, account: str) -> list[list[dict[str, Any]]]:
+        """Every page of a table's items, in wire form and scan order (all pages, unlike the sync's single page)."""
         client = self.client("dynamodb", self.region)
         try:
-            return [item for page in client.get_paginator("scan").paginate(TableName=table) for item in page["Items"]]
+            return [page["Items"] for page in client.get_paginator("scan").paginate(TableName=table)]
         except ClientError as error:
             code = _describe_error(error)
             if code in _PERMISSION_CODES:

@@ -15,7 +15,8 @@ from harness.engine.model import Difference, ScenarioResult
 from harness.engine.observe import observe, resolve_implementation
 from harness.engine.runner import evaluate
 from harness.scenario import Scenario, load_scenario
-from harness.scenario.loading import document_scenario
+from harness.scenario.limits import DEFAULT_MAX_BYTES, Limits
+from harness.scenario.loading import LoadOptions, document_scenario
 from harness.world import World
 
 
@@ -34,7 +35,9 @@ class Captured:
 
     @property
     def scenario(self) -> Scenario:
-        return load_scenario(self.path)
+        """The captured file's scenario, read with the file limit the capture's closing note asks for."""
+        limits = Limits(max_bytes=max(DEFAULT_MAX_BYTES, self.path.stat().st_size))
+        return load_scenario(self.path, LoadOptions(limits))
 
 
 def capture_from(scenario: Scenario, directory: Path, *extra: str, name: str = "captured") -> Captured:

@@ -17,7 +17,8 @@ from harness.capture.guard import READ_OPERATIONS, MutatingCallRefusedError, gua
 from harness.capture.reader import Reader, effect_of
 from harness.commandline import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED
 from harness.world import World
-from tests.harness.capture_support import Captured, capture_from, legacy_differences, scenario_of
+from harness.world.scan_order import scan_order
+from tests.harness.capture_support import Captured, capture_from, legacy_differences, replay_judgement, scenario_of
 
 HUB, SPOKE, DENIED = "111111111111", "222222222222", "333333333333"
 SERVER_ARN = f"arn:aws:drs:us-east-1:{SPOKE}:source-server/s-0123456789abcdef0"
@@ -123,6 +124,26 @@ def test_the_capture_records_servers_instances_faults_page_size_and_latency(esta
     assert doc["latency"]["operations"]["drs:DescribeSourceServers"] >= 2
     spoke = next(account for account in doc["accounts"] if account["accountId"] == SPOKE)  # rows come in scan order
     assert spoke["attributes"] == {"weights": {"@dynamodb": {"NS": ["1.5", "2"]}}, "retired": None}
+    assert "scanOrder" not in doc["tables"]  # every table came back in the world's own scan order
+    assert "dynamodbPageSize" not in doc  # every table fitted in one page
+
+
+def test_the_capture_keeps_dynamodb_pages_and_a_scan_order_the_simulated_hash_would_not_give(tmp_path: Path) -> None:
+    """A real table whose Scan order is not the world's, read in pages: the replay serves both as captured."""
+    unhashed = scan_order(["444444444444", "555555555555", "666666666666", "777777777777"])[::-1]
+    original = {
+        "name": "capture-paged",
+        "dynamodbPageSize": {"targetAccounts": 3},
+        "accounts": [{"accountId": account} for account in unhashed],
+        "tables": {"scanOrder": "listed"},
+    }
+    captured = capture_from(scenario_of(original), tmp_path)
+    doc = yaml.safe_load(captured.text)
+    assert doc["tables"]["scanOrder"] == "listed"
+    assert [account["accountId"] for account in doc["accounts"]] == unhashed
+    assert doc["dynamodbPageSize"] == {"targetAccounts": 3}
+    # the same world for legacy, apart from the region-status race of its concurrent region threads (noise)
+    assert replay_judgement(scenario_of(original), captured.scenario).status == "equivalent"
 
 
 def test_progress_and_summary_are_on_stderr(tmp_path: Path) -> None:

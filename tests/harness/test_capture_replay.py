@@ -188,6 +188,7 @@ def test_a_captured_1000_server_estate_replays_through_the_gate_with_the_origina
     assert sum(group.total for group in original.servers) == 1000
     captured = capture_from(original, tmp_path, name="capture-large")
     assert captured.code == 0, captured.stderr
+    assert "note: validate, run and gate" in captured.stderr and "--max-scenario-bytes" in captured.stderr
     replay = captured.scenario
     assert replay_judgement(original, replay).status == "equivalent"
     before, after = run_scenario(original), run_scenario(replay)
