@@ -38,6 +38,7 @@ from harness.scenario.errors import known_error_codes
 from harness.scenario.limits import Limits
 from harness.scenario.model import (
     FEATURE_FLAG_VARIABLE,
+    ROLE_ARN,
     SERVICES,
     SYNC_OPERATION,
     VIA_LAMBDA_HANDLER,
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EXAMPLE_ROLE = "arn:aws:iam::222222222222:role/DRSOrchestrationRole"
 _TYPE_NAMES = {
     "string": "a string",
     "integer": "an integer",
@@ -512,6 +514,17 @@ def _check_roles(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     ]
     declared += [(("roles", index, "arn"), role.get("arn")) for index, role in _entries(doc, "roles")]
     yield from _duplicates(declared, "role")
+    seen: set[str] = set()
+    named: list[tuple[DocPath, tuple[str, str]]] = []
+    for path, arn in declared:
+        if not (isinstance(arn, str) and ROLE_ARN.match(arn)):
+            if path[0] == "accounts" and isinstance(arn, str) and arn:  # roles[].arn: the schema's pattern
+                yield path, f"role describes an IAM role: roleArn must look like {_EXAMPLE_ROLE}, not {arn!r}"
+        elif arn not in seen:
+            seen.add(arn)
+            named.append((path, (arn.split(":")[4], arn.rsplit("/", 1)[1].lower())))
+    # The world creates each declared role in IAM, where a role name is unique in its account whatever its path.
+    yield from _duplicates(named, "role name in one account (IAM role names are unique in an account, paths aside)")
 
 
 def _check_invocations(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:

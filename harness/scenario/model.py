@@ -8,6 +8,7 @@ to guess. The format is documented for people in ``docs/scenario-format.md``.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ OTHER_TABLE_VARIABLES: dict[str, str] = {
 }
 
 SERVICES = ("drs", "sts", "ec2", "dynamodb")
+#: An IAM role ARN the world can create (``roles[].arn``, a row's ``roleArn`` with a ``role``): path and name.
+ROLE_ARN = re.compile(r"^arn:aws:iam::[0-9]{12}:role/(?:[A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
 
 #: The feature flag an ``entry`` scenario sets, and the operation production's Lambda dispatches to the sync.
 FEATURE_FLAG_VARIABLE = "USE_REFACTORED_INVENTORY_SYNC"

@@ -17,6 +17,7 @@ import contextlib
 import datetime
 import importlib
 import io
+import json
 import logging
 import os
 from typing import Any
@@ -46,7 +47,7 @@ from harness.world.aws.calls import AwsCall
 from harness.world.aws.drs_fake import DrsFake
 from harness.world.aws.ec2_captured import CapturedEc2
 from harness.world.aws.faults import FaultPlan, LatencyModel
-from harness.world.aws.rules import WorldRules
+from harness.world.aws.rules import WorldRules, role_path_and_name, trust_policy
 from harness.world.ec2_builder import Ec2Builder
 from harness.world.listed_order import use_listed_order
 from harness.world.sandbox import Refusals, sandbox
@@ -215,6 +216,7 @@ class World:
         self._seed_tables()
         self._build_servers_and_instances()
         self._prime_inventory()
+        self._create_trusted_roles()
         self._inventory_before = self._table_items("inventory")
         self._set_lambda_environment()
         reset_code_under_test()
@@ -436,6 +438,32 @@ class World:
             if (record["sourceServerArn"], record["stagingAccountId"]) not in explicit
         ]
         self._batch_put("inventory", records)
+
+    def _create_trusted_roles(self) -> None:
+        """Each role the scenario declares with an ExternalId exists in IAM, in its account, with that trust policy.
+
+        The STS trust rule (:mod:`harness.world.aws.rules`) enforces the condition; the IAM role is what a reader of
+        the account sees (``iam:GetRole``, as ``python -m harness capture`` reads it). Created in the role account's
+        IAM backend (moto keys IAM by account, then partition) rather than through the API: no client, no recorded
+        call, a fraction of a millisecond. moto's id generator is put back afterwards, so every id the world hands
+        out later is the one it hands out without the roles.
+        """
+        roles = self.scenario.trusted_roles
+        if not roles:
+            return
+        generator_state = mock_random.getstate()
+        for role in roles:
+            account, path, name = role_path_and_name(role.arn)
+            iam_backends[account]["aws"].create_role(
+                role_name=name,
+                assume_role_policy_document=json.dumps(trust_policy(self.scenario.lambda_account, role.external_id)),
+                path=path,
+                permissions_boundary=None,
+                description=None,  # type: ignore[arg-type] - moto omits an unset description, as IAM does
+                tags=[],
+                max_session_duration=None,
+            )
+        mock_random.setstate(generator_state)
 
     def _set_lambda_environment(self) -> None:
         for logical, (variable, _) in TABLES.items():
