@@ -107,7 +107,8 @@ def _write(estate: Any, args: argparse.Namespace) -> int:
         f"captured {len(estate.tables['targetAccounts'])} account row(s), {len(estate.servers)} (account, region) "
         f"server group(s), {estate.server_count} server(s), {instances} instance(s), "
         f"{len(estate.tables['regionStatus'])} region-status and {len(estate.tables['inventory'])} inventory row(s), "
-        f"{len(estate.faults)} fault(s){' (truncated by --max-servers)' if estate.truncated else ''}"
+        f"{len(estate.faults)} fault(s), {len(estate.role_trust)} role ExternalId condition(s)"
+        f"{' (truncated by --max-servers)' if estate.truncated else ''}"
         f"{', anonymised' if args.anonymise else ''} -> {out}",
     )
     _note_limits(out, estate.server_count)

@@ -4,7 +4,8 @@ Table rows keep their DynamoDB types: strings, booleans, NULL (``null``), lists 
 as YAML integers, and what plain YAML cannot say exactly (other numbers, sets, binary) as ``{"@dynamodb": <wire
 value>}``. Target-account and region-status rows put every attribute their typed keys cannot hold under
 ``attributes``. Servers are whole ``drs`` objects in ``generate: false`` groups; instances, faults and the latency
-model are top-level entries.
+model are top-level entries. Each assumed role's ExternalId condition goes on the row naming the role, or under
+``roles``.
 """
 
 from __future__ import annotations
@@ -77,6 +78,19 @@ def account_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     typed = {"accountId": _IS_STRING, "accountName": _IS_STRING, "roleArn": _IS_STRING_OR_NULL}
     typed["externalId"] = _IS_STRING_OR_NULL
     return [_typed_row(item, typed) for item in items]
+
+
+def declare_trust(accounts: list[dict[str, Any]], trust: dict[str, str]) -> list[dict[str, str]]:
+    """Each role's ExternalId condition on the first row naming the role (``role: {externalId}``), else returned as
+    a top-level ``roles`` entry (a role no row names, such as LB-7's default role of an origin account)."""
+    unnamed = []
+    for arn, external_id in trust.items():
+        row = next((row for row in accounts if row.get("roleArn") == arn), None)
+        if row is None:
+            unnamed.append({"arn": arn, "externalId": external_id})
+        else:
+            row["role"] = {"externalId": external_id}
+    return unnamed
 
 
 def region_status_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -168,6 +182,7 @@ def scenario_document(estate: Estate, name: str) -> dict[str, Any]:
     if estate.table_page_sizes:
         doc["dynamodbPageSize"] = dict(estate.table_page_sizes)
     doc["accounts"] = account_rows(estate.tables["targetAccounts"])
+    doc["roles"] = declare_trust(doc["accounts"], estate.role_trust)
     listed = not all(in_simulated_scan_order(logical, items) for logical, items in estate.tables.items())
     doc["tables"] = {
         **({"scanOrder": "listed"} if listed else {}),

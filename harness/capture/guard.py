@@ -3,7 +3,8 @@
 The hook runs on botocore's ``before-call`` event, registered first, so a refused operation is never serialised,
 signed or sent, and no other handler (a recorder, a stubber) sees it. ``AssumeRole`` is on the list: it creates
 short-lived credentials for this capture and changes nothing in the estate (no resource, no policy, no data), which
-is what "read-only" means here; the credentials are never written anywhere.
+is what "read-only" means here; the credentials are never written anywhere. ``GetRole`` reads an assumed role's
+trust policy (its ``sts:ExternalId`` condition), with that role's own credentials.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ READ_OPERATIONS = frozenset(
         "DescribeInstances",
         "GetCallerIdentity",
         "AssumeRole",
+        "GetRole",
     }
 )
 

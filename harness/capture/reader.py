@@ -13,6 +13,7 @@ permission and stops it (:class:`CapturePermissionError`). Every client is guard
 from __future__ import annotations
 
 import logging
+import re
 import statistics
 import threading
 from collections.abc import Callable, Iterator
@@ -35,6 +36,8 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 
 from harness.capture.guard import MutatingCallRefusedError, guarded
+from harness.capture.trust import required_external_id
+from harness.scenario.model import ROLE_ARN
 from lambda_shared.drs_regions import DRS_REGIONS
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,10 @@ EC2_SESSION = "inventory-ec2-query"
 DEFAULT_ROLE_NAME = "DRSOrchestrationRole"
 DEFAULT_EXTERNAL_ID = "drs-orchestration-cross-account"
 EC2_CHUNK = 100
+#: IAM is global: its endpoint is us-east-1's.
+IAM_REGION = "us-east-1"
+#: What ``AssumeRole`` accepts as an ExternalId, and so what a scenario can declare (its schema's ``externalId``).
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$")
 #: EC2 answers for instance ids that are simply gone: the estate's truth, not a fault.
 _ABSENT_INSTANCE_CODES = frozenset({"InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"})
 _PERMISSION_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
@@ -141,6 +148,7 @@ class Estate:
         servers: (account, region) -> DRS source servers, in the order DRS returned them.
         instances: (account, region) -> instance id -> what the sync reads of the instance.
         faults: Scenario fault rules for what failed in the target accounts.
+        role_trust: Role ARN -> the ExternalId its trust policy requires, for the roles assumed whose policy says so.
         page_size: DRS's page size, when a region had more than one page.
         table_page_sizes: Logical table -> the most items one ``Scan`` page held, for tables read in several pages.
         latency_ms: Median milliseconds per ``service:Operation``.
@@ -153,6 +161,7 @@ class Estate:
     servers: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     instances: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
     faults: list[dict[str, Any]] = field(default_factory=list)
+    role_trust: dict[str, str] = field(default_factory=dict)
     page_size: int | None = None
     table_page_sizes: dict[str, int] = field(default_factory=dict)
     latency_ms: dict[str, float] = field(default_factory=dict)
@@ -195,6 +204,17 @@ def _attribute(item: dict[str, Any], key: str) -> Any:
     return next(iter(value.values()))
 
 
+def _unrecordable(role_arn: str, external_id: str | None) -> str | None:
+    """Why a role's required ExternalId cannot be declared in a scenario, or ``None``."""
+    if external_id is None:
+        return None
+    if not ROLE_ARN.match(role_arn):
+        return "it requires an ExternalId, and a scenario declares role ARNs of partition aws only"
+    if not _EXTERNAL_ID.match(external_id):
+        return "it requires an ExternalId that AssumeRole can never send (2-1224 of A-Za-z0-9_+=,.@:/-)"
+    return None
+
+
 def _arn_account(arn: str) -> str | None:
     parts = arn.split(":")
     return parts[4] if len(parts) > 4 and parts[4] else None
@@ -216,12 +236,18 @@ class Reader:
         self.region = session.region_name or "us-east-1"
         self.timings = Timings()
         self._roles: dict[tuple[Any, Any, str], Identity | Exception] = {}
+        self._trust_read: set[str] = set()
         self._lock = threading.Lock()
 
     # -- clients ----------------------------------------------------------------------------------------------------
 
-    def client(self, service: str, region: str, identity: Identity | None = None, sync: bool = False) -> Any:
-        """A guarded, timed client; ``sync`` gives the sync's no-retry settings (DRS, EC2)."""
+    def client(
+        self, service: str, region: str, identity: Identity | None = None, sync: bool = False, timed: bool = True
+    ) -> Any:
+        """A guarded client, timed unless ``timed`` is false; ``sync`` gives the sync's no-retry settings (DRS, EC2).
+
+        Only the sync's own operations are timed: their medians are the replay's latency model.
+        """
         credentials = identity.credentials if identity and identity.credentials else None
         keys = (
             {
@@ -233,8 +259,9 @@ class Reader:
             else {}
         )
         client = self.session.client(service, region_name=region, config=sync_client_config() if sync else None, **keys)
-        client.meta.events.register("before-call", self.timings.start)
-        client.meta.events.register("after-call", self.timings.stop)
+        if timed:
+            client.meta.events.register("before-call", self.timings.start)
+            client.meta.events.register("after-call", self.timings.stop)
         return guarded(client)
 
     # -- the whole capture ------------------------------------------------------------------------------------------
@@ -332,7 +359,38 @@ class Reader:
             self._record_role_failure(role_arn, session, error, estate)
             return error
         account = _arn_account(str(role_arn)) or estate.lambda_account
-        return Identity(account, dict(answer["Credentials"]))
+        identity = Identity(account, dict(answer["Credentials"]))
+        self._read_trust(str(role_arn), identity, estate)
+        return identity
+
+    def _read_trust(self, role_arn: str, identity: Identity, estate: Estate) -> None:
+        """The role's ExternalId condition, read once per role with its own credentials (``iam:GetRole``).
+
+        Recorded when the policy requires exactly one ExternalId (:mod:`harness.capture.trust`); a role whose policy
+        cannot be read or said in the format gets a warning and nothing recorded: the replay's role trusts any caller.
+        """
+        with self._lock:
+            if role_arn in self._trust_read:
+                return
+            self._trust_read.add(role_arn)
+        try:
+            name = role_arn.rsplit("/", 1)[-1]
+            answer = self.client("iam", IAM_REGION, identity, timed=False).get_role(RoleName=name)
+            reading = required_external_id(answer["Role"]["AssumeRolePolicyDocument"])
+        except MutatingCallRefusedError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a role whose trust cannot be read is still captured
+            self._untrusted(f"iam:GetRole {role_arn} in account {identity.account} failed: {_describe_error(error)}")
+            return
+        problem = reading.problem or _unrecordable(role_arn, reading.external_id)
+        if problem is not None:
+            self._untrusted(f"the trust policy of {role_arn} in account {identity.account}: {problem}")
+        elif reading.external_id is not None:
+            with self._lock:
+                estate.role_trust[role_arn] = reading.external_id
+
+    def _untrusted(self, reason: str) -> None:
+        self.progress(f"capture: warning: {reason}; no ExternalId condition recorded (the replay's role trusts anyone)")
 
     def _record_role_failure(self, role_arn: Any, session: str, error: Exception, estate: Estate) -> None:
         effect = effect_of(error)
