@@ -87,13 +87,13 @@ def capture(args: argparse.Namespace) -> int:
 
 def _write(estate: Any, args: argparse.Namespace) -> int:
     from harness.capture.anonymise import Anonymiser
-    from harness.capture.document import dump_document, scenario_document, write_atomically
+    from harness.capture.document import dump_document, scenario_document, with_listed_order_if_moved, write_atomically
     from harness.scenario.loading import check_document
 
     out: Path = args.out
     doc = scenario_document(estate, out.stem)
     if args.anonymise:
-        doc = Anonymiser(args.anonymise_seed).document(doc)
+        doc = with_listed_order_if_moved(Anonymiser(args.anonymise_seed).document(doc))
     problems = check_document(doc, str(out), out.stem)
     if problems:
         for problem in problems:

@@ -153,6 +153,27 @@ def in_simulated_scan_order(logical: str, items: list[dict[str, Any]]) -> bool:
     return places == sorted(places)
 
 
+def with_listed_order_if_moved(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc``, with ``tables.scanOrder: listed`` when its keys as written would not Scan in the order they are listed.
+
+    Anonymising maps the keys (account ids, server ARNs), and the world orders a Scan by the hash of the key it
+    holds: an order the estate's keys gave in the world's own order would no longer be the listed one (and legacy's
+    outcome depends on it: LB-9 cleans the last account of the target-accounts scan).
+    """
+    tables = doc.get("tables", {})
+    if tables.get("scanOrder") == "listed":
+        return doc
+    rows = {"targetAccounts": doc.get("accounts", []), "inventory": tables.get("inventory", [])}
+    for logical, items in rows.items():
+        keys = [name for name in _TABLE_KEYS[logical] if name]
+        if not all(isinstance(item.get(name), str) for item in items for name in keys):
+            continue  # a key the anonymiser leaves alone (not a string) keeps its place
+        wire = [{name: {"S": item[name]} for name in keys} for item in items]
+        if not in_simulated_scan_order(logical, wire):
+            return {**doc, "tables": {"scanOrder": "listed", **tables}}
+    return doc
+
+
 def capture_clock() -> str:
     """Now, in the scenario clock's format (a test world's frozen clock when inside one)."""
     now = datetime.now(UTC)

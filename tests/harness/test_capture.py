@@ -12,7 +12,7 @@ import yaml
 from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError, ReadTimeoutError
 
 from harness.capture.anonymise import Anonymiser
-from harness.capture.document import plain_value
+from harness.capture.document import plain_value, with_listed_order_if_moved
 from harness.capture.guard import READ_OPERATIONS, MutatingCallRefusedError, guarded
 from harness.capture.reader import Reader, effect_of
 from harness.commandline import EXIT_BAD_INPUT, EXIT_OK, EXIT_REFUSED
@@ -282,3 +282,21 @@ def test_the_anonymiser_keeps_shapes_and_cross_references() -> None:
     assert out["externalId"] == "drs-orchestration-cross-account"
     assert Anonymiser("seed").document(doc) == out
     assert Anonymiser("other").document(doc) != out
+
+
+def test_an_anonymised_capture_lists_its_rows_when_the_mapped_keys_would_scan_in_another_order() -> None:
+    """The world orders a Scan by the key's hash: mapped account ids would move the account LB-9 cleans."""
+    accounts = [{"accountId": account} for account in scan_order([HUB, SPOKE, DENIED, "444444444444", "555555555555"])]
+    doc = {"name": "x", "accounts": accounts, "tables": {"regionStatus": [], "inventory": []}}
+    assert with_listed_order_if_moved(doc) == doc  # the estate's keys scan as listed: the world's order serves
+    listed = 0
+    for seed in "abcdef":
+        mapped = with_listed_order_if_moved(Anonymiser(seed).document(doc))
+        ids = [row["accountId"] for row in mapped["accounts"]]
+        assert ids == [Anonymiser(seed).account(row["accountId"]) for row in accounts]
+        if mapped["tables"].get("scanOrder") == "listed":
+            listed += 1
+            assert list(mapped["tables"]) == ["scanOrder", "regionStatus", "inventory"]
+        else:
+            assert scan_order(ids) == ids
+    assert listed > 0

@@ -16,9 +16,9 @@ from harness.engine.runner import run_scenario
 from harness.fuzz.strategies import scenario_documents
 from harness.scenario import Scenario
 from harness.world import World
-from tests.harness.capture_support import capturable, capture_from, replay_judgement, scenario_of
+from tests.harness.capture_support import Captured, capturable, capture_from, replay_judgement, scenario_of
 
-HUB, SPOKE, THIRD = "111111111111", "222222222222", "333333333333"
+HUB, SPOKE, THIRD, ORIGIN = "111111111111", "222222222222", "333333333333", "444444444444"
 
 
 def _round_trip(doc: dict[str, Any]) -> None:
@@ -27,7 +27,21 @@ def _round_trip(doc: dict[str, Any]) -> None:
         captured = capture_from(original, Path(directory))
         assert captured.code == 0, captured.stderr
         result = replay_judgement(original, captured.scenario)
+        _assert_trust_of_assumed_roles_recorded(original, captured)
     assert result.status == "equivalent", [str(d.path) for d in result.unapproved] + result.errors
+
+
+def _assert_trust_of_assumed_roles_recorded(original: Scenario, captured: Captured) -> None:
+    """The replay declares the ExternalId condition of every role the capture assumed, and nothing else: legacy's
+    outcome alone cannot tell (it sends what the roles accept, or is refused as recorded by a fault), a candidate
+    sending another ExternalId could."""
+    assumed = {
+        call.params.get("RoleArn")
+        for call in captured.world.calls
+        if (call.service, call.operation) == ("sts", "AssumeRole") and call.applied
+    }
+    expected = {role.arn: role.external_id for role in original.trusted_roles if role.arn in assumed}
+    assert {role.arn: role.external_id for role in captured.scenario.trusted_roles} == expected
 
 
 @settings(max_examples=6)
@@ -55,8 +69,12 @@ ANONYMISE: dict[str, Any] = {
             "accountName": "spoke-osprey",
             "roleArn": f"arn:aws:iam::{SPOKE}:role/FalconDrsRole",
             "externalId": "tenant-7f3a9c",
+            "role": {"externalId": "tenant-7f3a9c"},
         },
         {"accountId": THIRD, "roleArn": f"arn:aws:iam::{THIRD}:role/DRSOrchestrationRole"},
+    ],
+    "roles": [
+        {"arn": f"arn:aws:iam::{ORIGIN}:role/DRSOrchestrationRole", "externalId": "drs-orchestration-cross-account"}
     ],
     "tables": {
         "activeRegions": ["us-east-1", "eu-west-1"],
@@ -88,7 +106,8 @@ ANONYMISE: dict[str, Any] = {
                         }
                     },
                     "ec2": {"tags": {"Name": "heron-db", "Owner": "team-heron"}},
-                }
+                },
+                {"drs": {"sourceCloudProperties": {"originAccountID": ORIGIN, "originRegion": "us-east-1"}}},
             ],
         },
         {"account": THIRD, "region": "eu-west-1", "count": 2},
@@ -107,7 +126,7 @@ def _strings(value: Any) -> set[str]:
 
 def _originals(scenario: Scenario) -> tuple[set[str], set[str]]:
     """Identifiers of the world (searched as substrings) and tag values (searched as whole values)."""
-    identifiers = {HUB, SPOKE, THIRD, "tenant-7f3a9c", "hub-falcon", "spoke-osprey", "FalconDrsRole"}
+    identifiers = {HUB, SPOKE, THIRD, ORIGIN, "tenant-7f3a9c", "hub-falcon", "spoke-osprey", "FalconDrsRole"}
     tag_values: set[str] = set()
     with World(scenario) as world:
         for servers in world.servers.values():
@@ -141,10 +160,20 @@ def test_the_anonymised_capture_holds_no_original_identifier_and_gives_the_same_
     left = [value for value in identifiers if re.search(rf"(?<![0-9A-Za-z]){re.escape(value)}(?![0-9A-Za-z])", text)]
     assert left == []
     assert not tag_values & _strings(yaml.safe_load(text))
+    doc = yaml.safe_load(text)
+    [spoke] = [row for row in doc["accounts"] if "role" in row]  # the role's condition, mapped as its row's externalId
+    assert spoke["role"]["externalId"] == spoke["externalId"] and spoke["externalId"].startswith("anon-")
+    [origin] = doc["roles"]  # LB-7's default role and ExternalId are the sync's constants: kept, the account mapped
+    assert origin["externalId"] == "drs-orchestration-cross-account"
+    assert origin["arn"].endswith(":role/DRSOrchestrationRole") and ORIGIN not in origin["arn"]
+    assert {role.external_id for role in captured.scenario.trusted_roles} == {
+        spoke["externalId"],
+        "drs-orchestration-cross-account",
+    }
     legacy = resolve_implementation("legacy")
     before, after = observe(original, legacy), observe(captured.scenario, legacy)
     body_before, body_after = before.response["body"], after.response["body"]
-    assert body_after == body_before and body_before["totalSynced"] == 8
+    assert body_after == body_before and body_before["totalSynced"] == 9
     assert {k: len(v) for k, v in after.tables.items()} == {k: len(v) for k, v in before.tables.items()}
     statuses = [
         {region: row["status"] for region, row in obs.tables["regionStatus"].items()} for obs in (before, after)
