@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from harness.capture.reader import Reader, _unrecordable
 from harness.capture.trust import TrustReading, required_external_id
+from harness.cli import main
 from harness.commandline import EXIT_OK
 from harness.engine.compare import compare
 from harness.engine.observe import observe, resolve_implementation
@@ -192,6 +195,25 @@ def test_get_role_denied_records_no_trust_and_warns_naming_role_and_account(
     assert len(warnings) == 3
     assert f"iam:GetRole {SPOKE_ROLE} in account {SPOKE} failed: AccessDenied" in warnings[0]
     assert all("the replay's role trusts anyone" in line for line in warnings)
+
+
+def test_a_condition_the_format_cannot_hold_is_warned_about_by_role_and_not_recorded(tmp_path: Path) -> None:
+    """A role whose trust accepts ``tenant-*`` (StringLike): the replay cannot say it, so it says nothing."""
+    like = {"StringLike": {"sts:ExternalId": "tenant-*"}}
+    stderr = io.StringIO()
+    out = tmp_path / "like.yaml"
+    with World(scenario_of(TRUST)) as world, contextlib.redirect_stderr(stderr):
+        world.session(SPOKE).client("iam").update_assume_role_policy(
+            RoleName="TenantDrsRole", PolicyDocument=json.dumps(_policy(_allow(like)))
+        )
+        assert main(["capture", "--out", str(out)]) == EXIT_OK
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert not any("role" in row for row in doc["accounts"])
+    assert doc["roles"] == [{"arn": ORIGIN_ROLE, "externalId": DEFAULT_EXTERNAL_ID}]
+    assert (
+        f"capture: warning: the trust policy of {SPOKE_ROLE} in account {SPOKE}: sts:ExternalId is conditioned with "
+        "StringLike, not StringEquals; no ExternalId condition recorded (the replay's role trusts anyone)"
+    ) in stderr.getvalue().splitlines()
 
 
 # ----------------------------------------------------------------------------------------- reading trust policies
