@@ -2,7 +2,8 @@
 
 Each command lives with the package it drives, as a module that declares the command's arguments and handles it:
 :mod:`harness.scenario.command` (``validate``), :mod:`harness.engine.commands` (``run``, ``gate``, ``merge``),
-:mod:`harness.fuzz.command` (``fuzz``) and :mod:`harness.bench.command` (``bench``). Those modules import only
+:mod:`harness.fuzz.command` (``fuzz``), :mod:`harness.bench.command` (``bench``) and :mod:`harness.capture.command`
+(``capture``). Those modules import only
 ``argparse`` and :mod:`harness.commandline` (exit codes, output lines, shared arguments) at load time and the heavy
 parts (moto, the engine) when their command runs, so ``validate`` and ``--help`` stay fast; none imports this module.
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from harness.bench.command import bench, bench_arguments
+from harness.capture.command import capture, capture_arguments
 from harness.commandline import EXIT_BAD_INPUT, BadInputError, check_aws_configuration, write_line
 from harness.engine.commands import gate, gate_arguments, merge, merge_arguments, run, run_arguments
 from harness.fuzz.command import fuzz, fuzz_arguments
@@ -96,6 +98,7 @@ command("fuzz", "generated worlds through baseline and candidate; exit 1 on an u
     fuzz
 )
 command("bench", "time legacy and refactored side by side under a latency model", bench_arguments)(bench)
+command("capture", "read an estate (read-only) and write it as one scenario file", capture_arguments)(capture)
 
 
 def report_problems(problems: Sequence[Problem], stream: TextIO | None = None) -> None:

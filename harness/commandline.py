@@ -6,6 +6,8 @@ Exit codes, shared by every command:
 - ``1`` (:data:`EXIT_NO_GO`): the harness ran and found a divergence or decided NO-GO.
 - ``2`` (:data:`EXIT_BAD_INPUT`): bad input: invalid scenario files, bad arguments (argparse also exits 2), a
   report directory that cannot be written, a report directory another run holds (:class:`BadInputError`).
+- ``3`` (:data:`EXIT_REFUSED`): ``capture`` attempted an operation outside its read-only allow-list; it was refused
+  before it was sent.
 - ``130`` / ``143``: interrupted by SIGINT / SIGTERM (128 + the signal number; :mod:`harness.interruption`).
 
 :mod:`harness.cli` and every command module (``harness.<package>.command``, :mod:`harness.engine.commands`) import
@@ -26,6 +28,7 @@ from harness.redaction import redact_text
 EXIT_OK = 0
 EXIT_NO_GO = 1
 EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
 
 #: Default of ``--timeout``: seconds one contained run may take (the same as harness.engine.isolation's default).
 DEFAULT_TIMEOUT_S = 120.0

@@ -83,7 +83,10 @@ def error_spec(service: str, code: str, message: str | None = None, status: int 
     """The status and message for ``code`` on ``service``, with optional overrides.
 
     Raises:
-        KeyError: When the code is not in the catalogue for that service (validation rejects such scenarios first).
+        KeyError: When the code is not in the catalogue for that service and status or message is missing
+            (validation rejects such scenarios first).
     """
+    if code not in CATALOGUE[service] and status is not None and message is not None:
+        return ErrorSpec(status, message)
     base = CATALOGUE[service][code]
     return ErrorSpec(status if status is not None else base.status, message if message is not None else base.message)

@@ -38,6 +38,7 @@ from harness.scenario.errors import known_error_codes
 from harness.scenario.limits import Limits
 from harness.scenario.model import (
     FEATURE_FLAG_VARIABLE,
+    ROLE_ARN,
     SERVICES,
     SYNC_OPERATION,
     VIA_LAMBDA_HANDLER,
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EXAMPLE_ROLE = "arn:aws:iam::222222222222:role/DRSOrchestrationRole"
 _TYPE_NAMES = {
     "string": "a string",
     "integer": "an integer",
@@ -434,11 +436,13 @@ def _check_effect(effect: Any, service: str, operation: Any, path: DocPath) -> I
     code = effect.get("code")
     if kind == "error" and isinstance(code, str):
         known = known_error_codes(service)
-        if code not in known:
+        # A code outside the catalogue needs nothing from it when the fault states its own status and message.
+        if code not in known and not ("status" in effect and "message" in effect):
             hint = _did_you_mean(code, known)
             yield (
                 path + ("code",),
-                f"unknown error code {code!r} for {service}{hint}; known: {', '.join(sorted(known))}",
+                f"unknown error code {code!r} for {service}{hint}; known: {', '.join(sorted(known))} (or give status "
+                "and message)",
             )
     if kind != "error":
         for key in ("code", "status") if kind == "credentials" else ("code", "message", "status"):
@@ -450,6 +454,40 @@ def _check_effect(effect: Any, service: str, operation: Any, path: DocPath) -> I
         yield path + ("kind",), "unprocessed only applies to service dynamodb, operation BatchWriteItem"
 
 
+#: The only keys a ``{"@dynamodb": {...}}`` wire-form attribute value may hold (one of them).
+DYNAMODB_TYPES = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
+DYNAMODB_MARKER = "@dynamodb"
+
+
+def _check_attribute_values(value: Any, path: DocPath) -> Iterator[tuple[DocPath, str]]:
+    """Every ``{"@dynamodb": ...}`` value below ``value`` must hold exactly one DynamoDB wire-form type."""
+    if isinstance(value, dict) and DYNAMODB_MARKER in value:
+        wire = value[DYNAMODB_MARKER]
+        if len(value) != 1 or not isinstance(wire, dict) or len(wire) != 1 or next(iter(wire)) not in DYNAMODB_TYPES:
+            yield (
+                path + (DYNAMODB_MARKER,),
+                f"must be the only key, holding one DynamoDB attribute value such as {{SS: [a, b]}} (types: "
+                f"{', '.join(sorted(DYNAMODB_TYPES))})",
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _check_attribute_values(item, path + (str(key),))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _check_attribute_values(item, path + (index,))
+
+
+def _check_row_attributes(row: dict[str, Any], path: DocPath) -> Iterator[tuple[DocPath, str]]:
+    """A row's ``attributes`` must not repeat its typed keys; its values must be well-formed."""
+    extra = row.get("attributes")
+    if not isinstance(extra, dict):
+        return
+    for key in extra:
+        if key in row and key != "attributes":
+            yield path + ("attributes", key), f"{key!r} is also a typed key of this row; give it once"
+    yield from _check_attribute_values(extra, path + ("attributes",))
+
+
 def _check_accounts(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     accounts = _entries(doc, "accounts")
     keyed = [(("accounts", index, "accountId"), account.get("accountId")) for index, account in accounts]
@@ -457,6 +495,7 @@ def _check_accounts(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     for index, account in accounts:
         effect = account.get("assumeRole")
         yield from _check_effect(effect, "sts", "AssumeRole", ("accounts", index, "assumeRole"))
+        yield from _check_row_attributes(account, ("accounts", index))
         role_arn = account.get("roleArn")
         if "role" in account and not (isinstance(role_arn, str) and role_arn):
             yield (
@@ -475,6 +514,17 @@ def _check_roles(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     ]
     declared += [(("roles", index, "arn"), role.get("arn")) for index, role in _entries(doc, "roles")]
     yield from _duplicates(declared, "role")
+    seen: set[str] = set()
+    named: list[tuple[DocPath, tuple[str, str]]] = []
+    for path, arn in declared:
+        if not (isinstance(arn, str) and ROLE_ARN.match(arn)):
+            if path[0] == "accounts" and isinstance(arn, str) and arn:  # roles[].arn: the schema's pattern
+                yield path, f"role describes an IAM role: roleArn must look like {_EXAMPLE_ROLE}, not {arn!r}"
+        elif arn not in seen:
+            seen.add(arn)
+            named.append((path, (arn.split(":")[4], arn.rsplit("/", 1)[1].lower())))
+    # The world creates each declared role in IAM, where a role name is unique in its account whatever its path.
+    yield from _duplicates(named, "role name in one account (IAM role names are unique in an account, paths aside)")
 
 
 def _check_invocations(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
@@ -521,22 +571,39 @@ def _check_tables(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     rows = _entries(doc, "tables", "regionStatus")
     keyed = [(("tables", "regionStatus", index, "region"), row.get("region")) for index, row in rows]
     yield from _duplicates(keyed, "region-status row for")
+    for index, row in rows:
+        yield from _check_row_attributes(row, ("tables", "regionStatus", index))
     stale = _entries(doc, "tables", "inventory")
     keys = [
         (("tables", "inventory", index), f"{row.get('sourceServerArn')} / {row.get('stagingAccountId')}")
         for index, row in stale
     ]
     yield from _duplicates(keys, "inventory key (sourceServerArn / stagingAccountId)")
+    for index, row in stale:
+        yield from _check_attribute_values(row, ("tables", "inventory", index))
 
 
 def _check_servers(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
     for index, group in _entries(doc, "servers"):
+        captured = group.get("generate") is False
+        if captured and group.get("count"):
+            yield ("servers", index, "count"), "a group with generate: false holds its servers as items only"
         for item_index, item in _entries(group, "items"):
+            path: DocPath = ("servers", index, "items", item_index)
+            if captured and "ec2" in item:
+                yield path + ("ec2",), "ec2 options do not apply with generate: false (give instances instead)"
             drs = item.get("drs")
             if isinstance(drs, dict):
-                yield from source_server_problems(
-                    drs, partial=True, path=("servers", index, "items", item_index, "drs")
-                )
+                yield from source_server_problems(drs, partial=not captured, path=path + ("drs",))
+
+
+def _check_instances(doc: dict[str, Any]) -> Iterator[tuple[DocPath, str]]:
+    entries = _entries(doc, "instances")
+    keyed = [
+        (("instances", index), f"{item.get('instanceId')} in {item.get('account')}/{item.get('region')}")
+        for index, item in entries
+    ]
+    yield from _duplicates(keyed, "instance")
 
 
 def _check_operation(service: str, operation: Any, path: DocPath) -> Iterator[tuple[DocPath, str]]:
@@ -604,6 +671,7 @@ def semantic_problems(
         _check_roles,
         _check_tables,
         _check_servers,
+        _check_instances,
         _check_faults,
         _check_latency,
         _check_invocations,

@@ -8,6 +8,7 @@ to guess. The format is documented for people in ``docs/scenario-format.md``.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ OTHER_TABLE_VARIABLES: dict[str, str] = {
 }
 
 SERVICES = ("drs", "sts", "ec2", "dynamodb")
+#: An IAM role ARN the world can create (``roles[].arn``, a row's ``roleArn`` with a ``role``): path and name.
+ROLE_ARN = re.compile(r"^arn:aws:iam::[0-9]{12}:role/(?:[A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]+$")
 
 #: The feature flag an ``entry`` scenario sets, and the operation production's Lambda dispatches to the sync.
 FEATURE_FLAG_VARIABLE = "USE_REFACTORED_INVENTORY_SYNC"
@@ -172,7 +175,9 @@ class ServerSpec:
 class ServerGroup:
     """The DRS source servers of one (account, region): ``count`` generated plus ``items`` explicit ones.
 
-    Explicit items come first, then generated ones, all numbered consecutively so ids stay deterministic.
+    Explicit items come first, then generated ones, all numbered consecutively so ids stay deterministic. With
+    ``generate`` false (a captured group) every item's ``drs`` is a whole server served as given: nothing is generated,
+    merged or launched (its EC2 instances, if any, are the scenario's captured :class:`CapturedInstance` entries).
     """
 
     account: str
@@ -180,11 +185,31 @@ class ServerGroup:
     count: int = 0
     items: tuple[ServerSpec, ...] = ()
     ec2_instances: bool = True
+    generate: bool = True
 
     @property
     def total(self) -> int:
         """How many servers the group holds."""
         return len(self.items) + self.count
+
+
+@dataclass(frozen=True)
+class CapturedInstance:
+    """An EC2 instance as a capture read it: served by the world's EC2 stand-in exactly as recorded.
+
+    Attributes:
+        account: The account it lives in.
+        region: The region it lives in.
+        instance_id: Its id (``i-...``).
+        attributes: What the sync reads of it: ``state``, ``privateIpAddress``, ``vpcId``, ``subnetId``,
+            ``securityGroups`` (group ids), ``iamInstanceProfileArn`` and ``tags`` (a mapping); absent keys are absent
+            from the answer too.
+    """
+
+    account: str
+    region: str
+    instance_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -239,6 +264,8 @@ class Scenario:
     inventory: tuple[dict[str, Any], ...] = ()
     prime_inventory: bool = False
     servers: tuple[ServerGroup, ...] = ()
+    instances: tuple[CapturedInstance, ...] = ()
+    listed_scan_order: bool = False
     faults: tuple[Fault, ...] = ()
     latency: Latency = field(default_factory=Latency)
     environment: dict[str, str | None] = field(default_factory=dict)
@@ -309,7 +336,8 @@ def fault_from_dict(doc: dict[str, Any]) -> Fault:
 
 
 def _account_from(doc: dict[str, Any]) -> TargetAccount:
-    row = {k: v for k, v in doc.items() if k not in ("assumeRole", "role")}
+    row = {k: v for k, v in doc.items() if k not in ("assumeRole", "role", "attributes")}
+    row.update(doc.get("attributes", {}))
     failure = doc.get("assumeRole")
     role = doc.get("role") or {}
     return TargetAccount(
@@ -337,7 +365,8 @@ def _region_status_rows(doc: dict[str, Any], clock: str) -> tuple[dict[str, Any]
     for region in active or []:
         rows.append({"region": region, "status": "AVAILABLE", "serverCount": 1, "lastChecked": clock})
     for row in doc.get("regionStatus", []):
-        merged = {"status": "AVAILABLE", "lastChecked": clock, **row}
+        typed = {k: v for k, v in row.items() if k != "attributes"}
+        merged = {"status": "AVAILABLE", "lastChecked": clock, **typed, **row.get("attributes", {})}
         rows = [r for r in rows if r["region"] != merged["region"]] + [merged]
     return tuple(rows)
 
@@ -350,7 +379,13 @@ def _server_group_from(doc: dict[str, Any]) -> ServerGroup:
         count=int(doc.get("count", 0)),
         items=items,
         ec2_instances=bool(doc.get("ec2Instances", True)),
+        generate=bool(doc.get("generate", True)),
     )
+
+
+def _instance_from(doc: dict[str, Any]) -> CapturedInstance:
+    attributes = {k: v for k, v in doc.items() if k not in ("account", "region", "instanceId")}
+    return CapturedInstance(doc["account"], doc["region"], doc["instanceId"], attributes)
 
 
 def _latency_from(doc: dict[str, Any]) -> Latency:
@@ -400,6 +435,8 @@ def scenario_from_dict(doc: dict[str, Any], source: str = "<memory>") -> Scenari
         inventory=tuple(tables.get("inventory", [])),
         prime_inventory=bool(tables.get("primeInventory", False)),
         servers=tuple(_server_group_from(g) for g in doc.get("servers", [])),
+        instances=tuple(_instance_from(i) for i in doc.get("instances", [])),
+        listed_scan_order=tables.get("scanOrder") == "listed",
         faults=tuple(fault_from_dict(f) for f in doc.get("faults", [])),
         latency=_latency_from(doc.get("latency", {})),
         environment=dict(doc.get("environment", {})),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -36,7 +37,8 @@ def _origin(server: dict[str, Any], account: str, region: str) -> Placement:
 def build_servers(scenario: Scenario, ec2: Ec2Builder) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Generate every group's servers, merge the explicit parts, and link each to a real EC2 instance.
 
-    A server gets an instance when its group allows it, its ``ec2.create`` is not false and it names no
+    A captured group (``generate: false``) is served as given, nothing generated, merged or launched. A server gets
+    an instance when its group allows it, its ``ec2.create`` is not false and it names no
     ``awsInstanceID`` of its own (an explicit id is kept as is: an instance EC2 does not know). The instance is
     launched where the server says it came from (``sourceCloudProperties`` origin, else the queried account and
     region), and servers without origin information get it filled in.
@@ -48,8 +50,11 @@ def build_servers(scenario: Scenario, ec2: Ec2Builder) -> dict[tuple[str, str], 
     pending: dict[tuple[Placement, str], list[dict[str, Any]]] = {}
     requests: dict[tuple[Placement, str], InstanceRequest] = {}
     for group in scenario.servers:
-        specs = list(group.items) + [ServerSpec() for _ in range(group.count)]
         bucket = servers.setdefault((group.account, group.region), [])
+        if not group.generate:
+            bucket.extend(copy.deepcopy(spec.drs) for spec in group.items)
+            continue
+        specs = list(group.items) + [ServerSpec() for _ in range(group.count)]
         offset = len(bucket)
         for index, spec in enumerate(specs, start=offset):
             base = generate_server(scenario.seed, group.account, group.region, index, clock=scenario.clock)

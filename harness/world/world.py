@@ -17,14 +17,13 @@ import contextlib
 import datetime
 import importlib
 import io
+import json
 import logging
 import os
-from decimal import Decimal
 from typing import Any
 
 import boto3
 import freezegun.api
-from boto3.dynamodb.types import TypeSerializer
 from freezegun import freeze_time
 from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
@@ -43,12 +42,14 @@ from harness.scenario.model import (
     scenario_from_dict,
 )
 from harness.world.aws import wire
-from harness.world.aws.attributes import deserialise_attributes
+from harness.world.aws.attributes import deserialise_attributes, serialise_attribute
 from harness.world.aws.calls import AwsCall
 from harness.world.aws.drs_fake import DrsFake
+from harness.world.aws.ec2_captured import CapturedEc2
 from harness.world.aws.faults import FaultPlan, LatencyModel
-from harness.world.aws.rules import WorldRules
+from harness.world.aws.rules import WorldRules, role_path_and_name, trust_policy
 from harness.world.ec2_builder import Ec2Builder
+from harness.world.listed_order import use_listed_order
 from harness.world.sandbox import Refusals, sandbox
 from harness.world.scan_order import use_dynamodb_scan_order
 from harness.world.servers import build_servers
@@ -152,17 +153,6 @@ def wall_clock() -> float:
     return freezegun.api.real_perf_counter()
 
 
-def _dynamodb_value(value: Any) -> Any:
-    """A scenario value as DynamoDB stores it: floats become the decimal numbers they were written as."""
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {key: _dynamodb_value(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_dynamodb_value(item) for item in value]
-    return value
-
-
 class World:
     """A fresh simulated AWS world for one scenario (a context manager; one at a time per process).
 
@@ -226,6 +216,7 @@ class World:
         self._seed_tables()
         self._build_servers_and_instances()
         self._prime_inventory()
+        self._create_trusted_roles()
         self._inventory_before = self._table_items("inventory")
         self._set_lambda_environment()
         reset_code_under_test()
@@ -362,6 +353,7 @@ class World:
             account_of=self.account_of,
             table_names={physical: logical for logical, physical in self.table_names.items()},
             drs=DrsFake(self.servers, scenario.drs_page_size, self.account_of),
+            ec2=CapturedEc2(scenario.instances),
             faults=FaultPlan(faults, scenario.drs_page_size),
             latency=LatencyModel(scenario.latency, scenario.seed, self.variant),
             backoff_scale=scenario.latency.backoff_scale,
@@ -412,13 +404,21 @@ class World:
 
     def _batch_put(self, logical: str, items: list[dict[str, Any]]) -> None:
         client = self.session(self.scenario.lambda_account).client("dynamodb")
-        serializer = TypeSerializer()
         for start in range(0, len(items), 25):
             writes = [
-                {"PutRequest": {"Item": {k: serializer.serialize(_dynamodb_value(v)) for k, v in item.items()}}}
+                {"PutRequest": {"Item": {k: serialise_attribute(v) for k, v in item.items()}}}
                 for item in items[start : start + 25]
             ]
             client.batch_write_item(RequestItems={self.table_names[logical]: writes})
+        if self.scenario.listed_scan_order:
+            self._use_listed_order(logical, items)
+
+    def _use_listed_order(self, logical: str, items: list[dict[str, Any]]) -> None:
+        """The table returns a Scan in the order its rows are listed (``tables.scanOrder: listed``)."""
+        backend = dynamodb_backends[self.scenario.lambda_account][self.scenario.lambda_region]
+        keys = self.table_key_names[logical]
+        listed = [tuple(item.get(key) for key in keys) for item in items]
+        use_listed_order(backend.get_table(self.table_names[logical]), listed)
 
     def _build_servers_and_instances(self) -> None:
         ec2 = Ec2Builder(self.session, self.scenario.lambda_region)
@@ -438,6 +438,32 @@ class World:
             if (record["sourceServerArn"], record["stagingAccountId"]) not in explicit
         ]
         self._batch_put("inventory", records)
+
+    def _create_trusted_roles(self) -> None:
+        """Each role the scenario declares with an ExternalId exists in IAM, in its account, with that trust policy.
+
+        The STS trust rule (:mod:`harness.world.aws.rules`) enforces the condition; the IAM role is what a reader of
+        the account sees (``iam:GetRole``, as ``python -m harness capture`` reads it). Created in the role account's
+        IAM backend (moto keys IAM by account, then partition) rather than through the API: no client, no recorded
+        call, a fraction of a millisecond. moto's id generator is put back afterwards, so every id the world hands
+        out later is the one it hands out without the roles.
+        """
+        roles = self.scenario.trusted_roles
+        if not roles:
+            return
+        generator_state = mock_random.getstate()
+        for role in roles:
+            account, path, name = role_path_and_name(role.arn)
+            iam_backends[account]["aws"].create_role(
+                role_name=name,
+                assume_role_policy_document=json.dumps(trust_policy(self.scenario.lambda_account, role.external_id)),
+                path=path,
+                permissions_boundary=None,
+                description=None,  # type: ignore[arg-type] - moto omits an unset description, as IAM does
+                tags=[],
+                max_session_duration=None,
+            )
+        mock_random.setstate(generator_state)
 
     def _set_lambda_environment(self) -> None:
         for logical, (variable, _) in TABLES.items():

@@ -425,6 +425,34 @@ def test_a_rows_role_needs_the_row_to_name_one_and_each_role_is_declared_once() 
     ]
 
 
+def test_a_declared_role_is_one_the_world_can_create_in_iam() -> None:
+    """The world creates each declared role in IAM: a row's roleArn must be a role ARN, a name unique per account."""
+    doc = {
+        "name": "x",
+        "accounts": [
+            {"accountId": "222222222222", "roleArn": "CustomRole", "role": {"externalId": "tenant-2"}},
+            {
+                "accountId": "333333333333",
+                "roleArn": "arn:aws:iam::333333333333:role/ops/DrsRole",
+                "role": {"externalId": "tenant-3"},
+            },
+        ],
+        "roles": [{"arn": "arn:aws:iam::333333333333:role/drsrole", "externalId": "tenant-3"}],
+    }
+    assert _problems(doc) == [
+        (
+            "accounts[0].role",
+            "role describes an IAM role: roleArn must look like arn:aws:iam::222222222222:role/DRSOrchestrationRole, "
+            "not 'CustomRole'",
+        ),
+        (
+            "roles[0].arn",
+            "duplicate role name in one account (IAM role names are unique in an account, paths aside) "
+            "('333333333333', 'drsrole') (also at accounts[1].role)",
+        ),
+    ]
+
+
 def test_invocation_keys_must_fit_the_number_of_invocations() -> None:
     fault = {"service": "drs", "invocation": 3, "effect": {"kind": "timeout"}}
     assert _problems({"name": "x", "invocations": 3, "secondsBetweenInvocations": 30, "faults": [fault]}) == []

@@ -8,6 +8,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from harness.scenario.model import scenario_from_dict
+from harness.world import World
+
 TARGET = "222222222222"
 ORIGIN = "555555555555"
 ROLE = f"arn:aws:iam::{TARGET}:role/DRSOrchestrationRole"
@@ -91,6 +94,51 @@ def test_the_refusal_names_an_assumed_role_caller_by_its_session(world_factory):
     caller = sts.get_caller_identity()["Arn"]
     assert caller == f"arn:aws:sts::{TARGET}:assumed-role/DRSOrchestrationRole/inventory-sync"
     assert raised.value.response["Error"]["Message"].startswith(f"User: {caller} is not authorized")
+
+
+def _trust_policy_seen_by_iam(world: Any, role_arn: str) -> dict[str, Any]:
+    account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[1]
+    role = world.session(account).client("iam").get_role(RoleName=name)["Role"]
+    assert role["Arn"] == role_arn
+    return role["AssumeRolePolicyDocument"]
+
+
+def test_declared_roles_exist_in_iam_in_their_account_with_the_external_id_condition(world_factory):
+    """What the STS rule enforces, a reader of the account sees: iam:GetRole shows the sts:ExternalId condition."""
+    pathed = f"arn:aws:iam::{TARGET}:role/ops/CustomDrsRole"
+    world = world_factory(
+        {
+            "accounts": [
+                {"accountId": TARGET, "roleArn": ROLE, "role": {"externalId": "tenant-7f3a9c"}},
+                {"accountId": "333333333333", "roleArn": "arn:aws:iam::333333333333:role/Undeclared"},
+            ],
+            "roles": [{"arn": ORIGIN_ROLE, "externalId": "tenant-555"}, {"arn": pathed, "externalId": "tenant-ops"}],
+        }
+    )
+    for role_arn, external_id in ((ROLE, "tenant-7f3a9c"), (ORIGIN_ROLE, "tenant-555"), (pathed, "tenant-ops")):
+        [statement] = _trust_policy_seen_by_iam(world, role_arn)["Statement"]
+        assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole"
+        assert statement["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
+        assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": external_id}}
+    with pytest.raises(ClientError) as raised:  # a role nobody declares has no IAM role to read
+        world.session("333333333333").client("iam").get_role(RoleName="Undeclared")
+    assert raised.value.response["Error"]["Code"] == "NoSuchEntity"
+    assert {call.service for call in world.calls} == {"iam"}  # only the test's reads: building the roles is no call
+
+
+def test_declaring_roles_changes_no_id_the_world_hands_out():
+    """The roles are created without drawing on moto's seeded generator: servers, instances and credentials keep
+    the ids they have in the same world without the declaration."""
+    servers = [{"account": TARGET, "region": "us-east-1", "count": 2}]
+    base = {"accounts": [{"accountId": TARGET, "roleArn": ROLE}], "servers": servers}
+
+    def ids(doc: dict[str, Any]) -> tuple[Any, ...]:
+        with World(scenario_from_dict({"name": "ids", **doc})) as world:
+            return dict(world.instances), assume(ROLE, "tenant-7f3a9c")["Credentials"]["AccessKeyId"]
+
+    plain = ids(base)
+    declared = ids({**base, "roles": [{"arn": ORIGIN_ROLE, "externalId": "tenant-555"}]})
+    assert declared == plain
 
 
 # ---------------------------------------------------------------------------------------------- repeated instance ids

@@ -7,7 +7,9 @@ The dispatcher (:mod:`harness.world.aws.wire`) applies these rules to every requ
   else is refused the way STS refuses it: ``AccessDenied``, HTTP 403, ``User: <caller arn> is not authorized to
   perform: sts:AssumeRole on resource: <role arn>``. moto checks no trust at all, so without this rule a wrong or
   missing ExternalId would succeed. Roles the scenario does not declare keep moto's behaviour: they exist and trust
-  the caller.
+  the caller. The world also creates each declared role in IAM, in its account, with the trust policy
+  :func:`trust_policy` writes, so a reader of the account (``iam:GetRole``, as the capture reads it) sees the
+  condition this rule enforces.
 * **Repeated instance ids.** EC2's ``DescribeInstances`` describes the *set* of instances named by
   ``InstanceId.N``: an id named twice is described once, and no error is raised (evidence in
   ``docs/scenario-format.md``, "EC2 instances"). moto 5 crashes with ``IndexError`` on such a request (its
@@ -35,6 +37,28 @@ from harness.world.aws.faults import make_response
 
 #: STS's status for a refused role assumption.
 ACCESS_DENIED_STATUS = 403
+
+
+def role_path_and_name(role_arn: str) -> tuple[str, str, str]:
+    """(account, path, name) of an IAM role ARN: ``arn:aws:iam::1:role/a/b/R`` -> ``("1", "/a/b/", "R")``."""
+    _, _, _, _, account, resource = role_arn.split(":", 5)
+    *path, name = resource.split("/")[1:]
+    return account, "/" + "".join(f"{part}/" for part in path), name
+
+
+def trust_policy(principal_account: str, external_id: str) -> dict[str, object]:
+    """The trust policy of a role that trusts ``principal_account`` only with ``ExternalId: external_id``."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{principal_account}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ],
+    }
 
 
 def access_denied_message(caller_arn: str, role_arn: str) -> str:

@@ -37,6 +37,7 @@ from moto.core.models import botocore_stubber
 from harness.world.aws.calls import AwsCall
 from harness.world.aws.crash import SimulatorCrash, describe_failure
 from harness.world.aws.drs_fake import DrsFake, region_of
+from harness.world.aws.ec2_captured import CapturedEc2
 from harness.world.aws.faults import (
     CallContext,
     FaultPlan,
@@ -68,6 +69,7 @@ class WireState:
         account_of: Maps an access key id to its account.
         table_names: Physical table name -> logical name.
         drs: The DRS fake.
+        ec2: The EC2 stand-in for captured instances.
         faults: The fault plan.
         latency: The latency model.
         backoff_scale: Fraction of botocore's retry back-off really slept.
@@ -83,6 +85,7 @@ class WireState:
         account_of: Callable[[str], str],
         table_names: dict[str, str],
         drs: DrsFake,
+        ec2: CapturedEc2,
         faults: FaultPlan,
         latency: LatencyModel,
         backoff_scale: float,
@@ -91,6 +94,7 @@ class WireState:
         self.account_of = account_of
         self.table_names = table_names
         self.drs = drs
+        self.ec2 = ec2
         self.faults = faults
         self.latency = latency
         self.backoff_scale = backoff_scale
@@ -262,6 +266,8 @@ def _answer(
     if call.service == "drs":
         status, headers, body = state.drs.handle(call.operation, request, call.account)
         return make_response(request.url, status, headers, body)
+    if call.service == "ec2" and state.ec2.answers(call.operation, call.account, call.region):
+        return make_response(request.url, *state.ec2.describe_instances(call.account, call.region, call.params))
     request, refusal = state.rules.apply(call, request)
     if refusal is not None:
         return refusal
