@@ -2,7 +2,8 @@
 
 Each command lives with the package it drives, as a module that declares the command's arguments and handles it:
 :mod:`harness.scenario.command` (``validate``), :mod:`harness.engine.commands` (``run``, ``gate``),
-:mod:`harness.fuzz.command` (``fuzz``) and :mod:`harness.bench.command` (``bench``). Those modules import only
+:mod:`harness.fuzz.command` (``fuzz``), :mod:`harness.bench.command` (``bench``) and
+:mod:`harness.mutation.command` (``mutate``). Those modules import only
 ``argparse`` and :mod:`harness.commandline` (exit codes, output lines, shared arguments) at load time and the heavy
 parts (moto, the engine) when their command runs, so ``validate`` and ``--help`` stay fast; none imports this module.
 
@@ -33,6 +34,7 @@ from harness.commandline import EXIT_BAD_INPUT, BadInputError, check_aws_configu
 from harness.engine.commands import gate, gate_arguments, run, run_arguments
 from harness.fuzz.command import fuzz, fuzz_arguments
 from harness.interruption import Interrupted, handling_signals
+from harness.mutation.command import mutate, mutate_arguments
 from harness.redaction import redact_text, remember_real_credentials
 from harness.scenario.command import validate, validate_arguments
 from harness.scenario.loading import Problem, ScenarioError
@@ -90,6 +92,11 @@ command("fuzz", "generated worlds through baseline and candidate; exit 1 on an u
     fuzz
 )
 command("bench", "time legacy and refactored side by side under a latency model", bench_arguments)(bench)
+command(
+    "mutate",
+    "the catalogue's mutants of refactored/ against the unit tests and the gate; exit 1 on a survivor",
+    mutate_arguments,
+)(mutate)
 
 
 def report_problems(problems: Sequence[Problem], stream: TextIO | None = None) -> None:

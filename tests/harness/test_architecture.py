@@ -28,6 +28,7 @@ PIPELINE = (
     "harness.report",
     "harness.fuzz",
     "harness.bench",
+    "harness.mutation",
     "harness.cli",
     "harness.__main__",
 )
