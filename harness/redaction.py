@@ -15,7 +15,8 @@ What it removes, wherever it appears:
 
 Every secret becomes a fingerprint, ``<redacted:xxxxxxxx>``: equal secrets give equal fingerprints within one
 process (and its forked children), so two runs that used the same token still compare equal, and nothing of the
-secret leaks (the hash is salted per process).
+secret leaks (the hash is salted per process; ``python -m harness mutate`` hands its salt to the workers that compare
+its observations: :func:`use_fingerprint_salt`).
 
 **ExternalIds** are not secrets to the comparison but should not be published either: in artefacts and printed lines
 (:func:`redact_output`, :func:`redact_text`) the value under any ``ExternalId``-like key, and every ExternalId a
@@ -90,6 +91,18 @@ def fingerprint(value: Any) -> str:
     """
     digest = hashlib.sha256(_SALT + repr(value).encode()).hexdigest()[:8]
     return f"<redacted:{digest}>"
+
+
+def fingerprint_salt() -> bytes:
+    """This process's fingerprint salt, for a process of the same run that compares observations made here."""
+    return _SALT
+
+
+def use_fingerprint_salt(salt: bytes) -> None:
+    """Fingerprint with ``salt`` from now on (and in children forked after), so that observations made by the
+    process that gave it compare equal to observations made here (``python -m harness mutate``'s worker)."""
+    global _SALT
+    _SALT = salt
 
 
 def mask(value: Any) -> str:

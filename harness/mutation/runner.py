@@ -33,9 +33,10 @@ from typing import Any
 
 from harness.engine.isolation import Containment
 from harness.engine.runner import run_baselines
-from harness.interruption import child_signals, on_interrupt
+from harness.interruption import child_signals, on_interrupt, raise_if_interrupted
 from harness.mutation.catalogue import Catalogue, Mutant
 from harness.mutation.worker import ROOT_VARIABLE
+from harness.redaction import fingerprint_salt
 from harness.scenario.model import Scenario
 
 logger = logging.getLogger(__name__)
@@ -164,7 +165,9 @@ def run_mutation(options: MutationOptions) -> MutationRun:
         options.progress(f"baselines: legacy on {len(scenarios)} scenario(s), once for every mutant")
         baselines_file = work / "baselines.pickle"
         with baselines_file.open("wb") as stream:
-            pickle.dump(observe_baselines(scenarios, options.jobs, options.timeout_s), stream)
+            # Secrets in observations are salted fingerprints: the worker fingerprints with this process's salt.
+            baselines = observe_baselines(scenarios, options.jobs, options.timeout_s)
+            pickle.dump({"salt": fingerprint_salt(), "baselines": baselines}, stream)
         run = MutationRun()
         done = 0
         total = len(options.mutants)
@@ -174,11 +177,16 @@ def run_mutation(options: MutationOptions) -> MutationRun:
                 for index, mutant in enumerate(options.mutants)
             }
             results: dict[int, MutantOutcome] = {}
-            for future in as_completed(futures):
-                outcome = future.result()
-                results[futures[future]] = outcome
-                done += 1
-                options.progress(_progress_line(outcome, done, total, time.monotonic() - started))
+            try:
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    results[futures[future]] = outcome
+                    done += 1
+                    options.progress(_progress_line(outcome, done, total, time.monotonic() - started))
+            except BaseException:  # interrupted, or a stage could not start: judge no further mutant
+                for future in futures:
+                    future.cancel()
+                raise
         run.outcomes = [results[index] for index in range(total)]
     run.duration_s = time.monotonic() - started
     return run
@@ -248,6 +256,7 @@ def _judge_mutant(
     baselines_file: Path,
     scenarios: list[Scenario],
 ) -> MutantOutcome:
+    raise_if_interrupted()
     started = time.monotonic()
     root = work / mutant.id
     shutil.copytree(template, root)

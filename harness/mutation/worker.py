@@ -46,11 +46,14 @@ def judge(scenario_paths: list[Path], baselines_file: Path, timeout_s: float) ->
     from harness.engine.isolation import Containment
     from harness.engine.model import DIVERGENT, ERROR
     from harness.engine.runner import run_scenario
+    from harness.redaction import use_fingerprint_salt
     from harness.scenario.loading import load_scenarios
     from harness.world.world import warm_up
 
     with baselines_file.open("rb") as stream:
-        baselines = pickle.load(stream)  # noqa: S301 - written by this run's parent, never input from elsewhere
+        saved = pickle.load(stream)  # noqa: S301 - written by this run's parent, never input from elsewhere
+    use_fingerprint_salt(saved["salt"])  # the baselines' secrets were fingerprinted with the parent's salt
+    baselines = saved["baselines"]
     approvals = load_approvals()
     scenarios = load_scenarios([str(path) for path in scenario_paths])
     containment = Containment(timeout_s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections import Counter
@@ -27,6 +28,7 @@ from harness.mutation.runner import (
     mutant_environment,
 )
 from harness.mutation.worker import ROOT_VARIABLE, shadowing_problem
+from harness.redaction import fingerprint, fingerprint_salt, use_fingerprint_salt
 from harness.scenario.loading import load_scenarios
 
 CATALOGUE = load_catalogue()
@@ -174,6 +176,18 @@ def test_the_gate_stage_tries_the_mutants_scenarios_first() -> None:
     assert sorted(ordered) == sorted(scenario.name for scenario in library)
 
 
+def test_a_shared_salt_gives_the_fingerprints_of_the_process_it_came_from() -> None:
+    original = fingerprint_salt()
+    theirs = bytes(16)
+    try:
+        use_fingerprint_salt(theirs)
+        expected = hashlib.sha256(theirs + repr("token").encode()).hexdigest()[:8]
+        assert fingerprint("token") == f"<redacted:{expected}>"
+    finally:
+        use_fingerprint_salt(original)
+    assert fingerprint("token") != f"<redacted:{expected}>"
+
+
 def test_the_first_failing_test_is_named() -> None:
     output = "....F\nFAILED tests/unit/test_x.py::test_y - AssertionError: boom\n1 failed, 4 passed\n"
     assert _failed_test(1, output) == "test tests/unit/test_x.py::test_y"
@@ -214,10 +228,12 @@ def test_mutate_end_to_end_catches_passes_and_reports_a_survivor(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Three mutants on two scenarios with one quick unit-test file: the gate catches the CPU-model mutant on the
-    scenario built for it, the rename stays equivalent, and a mutant no scenario given reaches survives (exit 1)."""
+    scenario built for it, the rename stays equivalent, and a mutant the scenarios given do not reach survives (exit
+    1). The pages' nextTokens are fingerprinted secrets: baselines made in the parent must compare equal to the
+    worker's runs (they did not before the worker took the parent's salt: every equivalent mutant was caught)."""
     shipped = {mutant.id: mutant for mutant in CATALOGUE.mutants}
     entries = []
-    for mutant_id in ("cpu-model-of-last-cpu", "rename-chunk-offset", "drs-first-page-only"):
+    for mutant_id in ("cpu-model-of-last-cpu", "rename-chunk-offset", "cleanup-scan-reads-one-page"):
         mutant = shipped[mutant_id]
         entry = {key: getattr(mutant, key) for key in ("id", "file", "category", "original", "replacement")}
         entry |= {"description": mutant.description}
@@ -225,18 +241,18 @@ def test_mutate_end_to_end_catches_passes_and_reports_a_survivor(
     catalogue = _write_catalogue(tmp_path / "c.yaml", entries)
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
-    for name in ("servers-with-several-cpu-models", "single-account-single-region-no-servers"):
+    for name in ("servers-with-several-cpu-models", "drs-pagination-several-pages"):
         shutil.copy(REPOSITORY / "scenarios" / f"{name}.yaml", scenarios)
     out = tmp_path / "out"
     arguments = ["mutate", "--catalogue", str(catalogue), "--scenarios-dir", str(scenarios), "--out", str(out)]
     assert main(arguments) == EXIT_NO_GO
     captured = capsys.readouterr()
     assert "[3/3]" in captured.err and "ETA" in captured.err
-    assert "survived: drs-first-page-only" in captured.out
+    assert "survived: cleanup-scan-reads-one-page" in captured.out
     outcomes = {m["id"]: m for m in json.loads((out / "mutation.json").read_text(encoding="utf-8"))["mutants"]}
     assert outcomes["cpu-model-of-last-cpu"]["status"] == CAUGHT
     assert outcomes["cpu-model-of-last-cpu"]["by"].startswith("scenario servers-with-several-cpu-models: divergent")
     assert outcomes["rename-chunk-offset"]["status"] == EQUIVALENT
-    assert outcomes["drs-first-page-only"]["status"] == SURVIVED
+    assert outcomes["cleanup-scan-reads-one-page"]["status"] == SURVIVED
     assert (out / "mutation.md").read_text(encoding="utf-8").startswith("# Mutation score")
     assert DEFAULT_CATALOGUE.is_file()
