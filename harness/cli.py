@@ -2,8 +2,8 @@
 
 Each command lives with the package it drives, as a module that declares the command's arguments and handles it:
 :mod:`harness.scenario.command` (``validate``), :mod:`harness.engine.commands` (``run``, ``gate``, ``merge``),
-:mod:`harness.fuzz.command` (``fuzz``), :mod:`harness.bench.command` (``bench``) and :mod:`harness.capture.command`
-(``capture``). Those modules import only
+:mod:`harness.fuzz.command` (``fuzz``), :mod:`harness.bench.command` (``bench``), :mod:`harness.capture.command`
+(``capture``) and :mod:`harness.mutation.command` (``mutate``). Those modules import only
 ``argparse`` and :mod:`harness.commandline` (exit codes, output lines, shared arguments) at load time and the heavy
 parts (moto, the engine) when their command runs, so ``validate`` and ``--help`` stay fast; none imports this module.
 
@@ -35,6 +35,7 @@ from harness.commandline import EXIT_BAD_INPUT, BadInputError, check_aws_configu
 from harness.engine.commands import gate, gate_arguments, merge, merge_arguments, run, run_arguments
 from harness.fuzz.command import fuzz, fuzz_arguments
 from harness.interruption import Interrupted, handling_signals
+from harness.mutation.command import mutate, mutate_arguments
 from harness.redaction import redact_text, remember_real_credentials
 from harness.scenario.command import validate, validate_arguments
 from harness.scenario.loading import Problem, ScenarioError
@@ -99,6 +100,11 @@ command("fuzz", "generated worlds through baseline and candidate; exit 1 on an u
 )
 command("bench", "time legacy and refactored side by side under a latency model", bench_arguments)(bench)
 command("capture", "read an estate (read-only) and write it as one scenario file", capture_arguments)(capture)
+command(
+    "mutate",
+    "the catalogue's mutants of refactored/ against the unit tests and the gate; exit 1 on a survivor",
+    mutate_arguments,
+)(mutate)
 
 
 def report_problems(problems: Sequence[Problem], stream: TextIO | None = None) -> None:

@@ -15,7 +15,8 @@ What it removes, wherever it appears:
 
 Every secret becomes a fingerprint, ``<redacted:xxxxxxxx>``: equal secrets give equal fingerprints within one
 process (and its forked children), so two runs that used the same token still compare equal, and nothing of the
-secret leaks (the hash is salted per process).
+secret leaks (the hash is salted per process; ``python -m harness mutate`` hands its salt to the workers that compare
+its observations: :func:`share_salt`).
 
 **ExternalIds** are not secrets to the comparison but should not be published either: in artefacts and printed lines
 (:func:`redact_output`, :func:`redact_text`) the value under any ``ExternalId``-like key, and every ExternalId a
@@ -105,6 +106,11 @@ def share_salt(salt: bytes) -> None:
     if len(salt) < _SALT_BYTES:
         raise ValueError(f"a fingerprint salt has at least {_SALT_BYTES} bytes")
     _State.salt = bytes(salt)
+
+
+def fingerprint_salt() -> bytes:
+    """This process's fingerprint salt, for a process of the same run that compares observations made here."""
+    return _State.salt
 
 
 def mask(value: Any) -> str:

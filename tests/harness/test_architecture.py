@@ -29,6 +29,7 @@ PIPELINE = (
     "harness.fuzz",
     "harness.bench",
     "harness.capture",
+    "harness.mutation",
     "harness.cli",
     "harness.__main__",
 )

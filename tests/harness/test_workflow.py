@@ -297,6 +297,20 @@ def test_the_slow_tests_run_nightly(workflow: dict[str, Any]) -> None:
     assert install < nightly
 
 
+def test_the_mutation_score_runs_nightly_and_its_reports_are_kept_whatever_the_outcome(
+    workflow: dict[str, Any],
+) -> None:
+    (job,) = [
+        job for job in workflow["jobs"].values() if any("harness mutate" in s.get("run", "") for s in job["steps"])
+    ]
+    assert job["if"] == "${{ github.event_name != 'pull_request' }}"
+    install, _ = _step(job, "./run install")
+    mutate, _ = _step(job, "./run harness mutate")
+    assert install < mutate
+    uploads = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert uploads and uploads[0]["with"]["path"] == "reports/mutation/" and uploads[0]["if"] == "${{ !cancelled() }}"
+
+
 def test_every_command_resolves_against_run_and_the_harness_cli(workflow: dict[str, Any]) -> None:
     run_script = (ROOT / "run").read_text(encoding="utf-8")
     subcommands = set(re.findall(r"^\s+([a-z]+)\)", run_script, re.MULTILINE))
@@ -305,7 +319,9 @@ def test_every_command_resolves_against_run_and_the_harness_cli(workflow: dict[s
             assert match.group(1) in subcommands, match.group(0)
             if match.group(1) == "harness":
                 args = _harness_args(match.group(0).removeprefix("./run harness "))
-                assert args.command in ("gate", "merge", "fuzz"), match.group(0)
+                assert args.command in ("gate", "merge", "fuzz", "mutate"), match.group(0)
+                if args.command == "mutate":
+                    assert args.out == Path("reports/mutation")
 
 
 def test_every_run_block_is_valid_bash_and_actions_are_pinned(workflow: dict[str, Any]) -> None:

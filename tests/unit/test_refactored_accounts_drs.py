@@ -268,6 +268,11 @@ def test_single_region_throttled_twice_is_throttled(world_factory):
     ("effect", "status", "message"),
     [
         ({"code": "UninitializedAccountException"}, "NOT_INITIALIZED", "DRS not initialized in region"),
+        (  # the code alone decides, whatever the message says
+            {"code": "UninitializedAccountException", "message": "Set up Elastic Disaster Recovery first"},
+            "NOT_INITIALIZED",
+            "DRS not initialized in region",
+        ),
         (
             {"code": "ValidationException", "message": "Account is not initialized yet"},
             "NOT_INITIALIZED",

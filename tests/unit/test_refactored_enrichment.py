@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+import refactored.ec2 as ec2_module
 from lambda_shared.dynamodb_tables import get_target_accounts_table
 from refactored.ec2 import _ec2_groups, _ec2_role, _query_ec2_group
 from refactored.inventory_sync import (
@@ -248,6 +250,35 @@ def test_enrichment_later_group_wins_for_an_instance_id_two_groups_return():
     assert found.ec2 == {"vpcId": "vpc-late", "tags": {}}
     with pytest.raises(TypeError):
         _ = DiscoveredServer({"sourceProperties": {"identificationHints": {"awsInstanceID": ["i-1"]}}}, TARGET, "r").ec2
+
+
+def test_enrichment_merges_group_results_in_group_order_whatever_finishes_first(monkeypatch):
+    """Two groups read the same instance id: the later group's details win, as in legacy's single dictionary, even
+    when the earlier group finishes last (it waits for the later one, up to a bound, so one worker also works)."""
+    later_done = threading.Event()
+
+    def group_details(group: tuple[str, str], instance_ids: list[str], *_: Any) -> dict[str, Any]:
+        if group[0] == TARGET:
+            later_done.wait(timeout=2)
+        else:
+            later_done.set()
+        return {instance_id: {"vpcId": f"vpc-{group[0]}", "tags": {}} for instance_id in instance_ids}
+
+    monkeypatch.setattr(ec2_module, "_query_ec2_group", group_details)
+    monkeypatch.setattr(ec2_module, "get_target_accounts_table", lambda: None)
+    servers = [
+        DiscoveredServer(
+            {
+                "sourceProperties": {"identificationHints": {"awsInstanceID": "i-1"}},
+                "sourceCloudProperties": {"originAccountID": origin, "originRegion": "us-east-1"},
+            },
+            TARGET,
+            "us-east-1",
+        )
+        for origin in (TARGET, OTHER)
+    ]
+    enriched = enrich_with_ec2_metadata(servers)
+    assert [found.ec2 for found in enriched] == [{"vpcId": f"vpc-{OTHER}", "tags": {}}] * 2
 
 
 # -- query_ec2_instances ---------------------------------------------------------------------------------------------
