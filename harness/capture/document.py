@@ -21,25 +21,11 @@ from typing import Any
 import yaml
 
 from harness.capture.reader import Estate
+from harness.scenario.loading import load_schema
 from harness.world.scan_order import key_hash
 from lambda_shared.drs_regions import DRS_REGIONS
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
-_REGION_STATES = frozenset(
-    {
-        "AVAILABLE",
-        "UNINITIALIZED",
-        "ERROR",
-        "ACTIVE",
-        "NOT_INITIALIZED",
-        "IAM_PERMISSION_DENIED",
-        "SCP_DENIED",
-        "THROTTLED",
-        "REGION_NOT_OPTED_IN",
-        "REGION_NOT_ENABLED",
-        "ENDPOINT_UNREACHABLE",
-    }
-)
 _IS_STRING = ("S",)
 _IS_STRING_OR_NULL = ("S", "NULL")
 
@@ -104,10 +90,11 @@ def region_status_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "accountId": _IS_STRING,
         "lastUpdated": _IS_STRING,
     }
+    states = frozenset(load_schema()["$defs"]["regionStatus"]["enum"])  # the statuses the format types
     rows = []
     for item in items:
         row = _typed_row(item, typed)
-        for key, allowed in (("status", _REGION_STATES), ("region", DRS_REGIONS)):
+        for key, allowed in (("status", states), ("region", DRS_REGIONS)):
             if key in row and row[key] not in allowed:
                 row.setdefault("attributes", {})[key] = row.pop(key)
         if not (isinstance(row.get("serverCount"), int) and row["serverCount"] >= 0):
