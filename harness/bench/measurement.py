@@ -10,6 +10,7 @@ import statistics
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,11 +134,19 @@ def _run(scenario: Scenario, name: str, handler: Handler, trace_memory: bool = F
 
 
 def run_case(
-    scenario: Scenario, implementations: list[tuple[str, Handler]], pairs: int, scaled: Scenario | None = None
+    scenario: Scenario,
+    implementations: list[tuple[str, Handler]],
+    pairs: int,
+    scaled: Scenario | None = None,
+    step: Callable[[str], None] | None = None,
 ) -> CaseResult:
     """Alternate the two implementations ``pairs`` times, run each once in ``scaled`` (the same world with every
-    latency times :data:`SLOPE_SCALE`) for the latency slope, then measure each one's peak memory once."""
+    latency times :data:`SLOPE_SCALE`) for the latency slope, then measure each one's peak memory once.
+
+    ``step`` (progress) is called with what was just measured: ``pair 1/5``..., the scaled runs, the memory runs.
+    """
     (base_name, base), (cand_name, cand) = implementations
+    step = step or (lambda _: None)
     result = CaseResult(
         scenario.name,
         scenario.description,
@@ -157,6 +166,7 @@ def run_case(
             cand_name,
             second.seconds,
         )
+        step(f"pair {index + 1}/{pairs}")
     if scaled is not None:
         result.scaled_seconds = (_run(scaled, base_name, base)[0].seconds, _run(scaled, cand_name, cand)[0].seconds)
         logger.info(
@@ -168,6 +178,8 @@ def run_case(
             cand_name,
             result.scaled_seconds[1],
         )
+        step(f"{SLOPE_SCALE}x latency runs")
     for name, handler in implementations:
         result.peak_mib[name] = round(_run(scenario, name, handler, trace_memory=True)[1], 1)
+    step("peak memory runs")
     return result

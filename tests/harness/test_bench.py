@@ -57,9 +57,21 @@ def test_an_account_without_servers_or_role_waits_only_for_drs():
 def test_run_bench_writes_json_and_markdown(tmp_path, monkeypatch):
     small = {"1-account-28-regions": _small_world()}
     monkeypatch.setattr("harness.bench.runner.bench_cases", lambda latency: small)
-    results = run_bench(tmp_path, pairs=2, cases=["1-account-28-regions"], latency=ZERO_LATENCY, candidate="legacy")
+    steps = []
+    results = run_bench(
+        tmp_path,
+        pairs=2,
+        cases=["1-account-28-regions"],
+        latency=ZERO_LATENCY,
+        candidate="legacy",
+        progress=lambda *args: steps.append(args),
+    )
+    assert [step[-1] for step in steps] == ["pair 1/2", "pair 2/2", f"{SLOPE_SCALE}x latency runs", "peak memory runs"]
+    assert [step[:4] for step in steps] == [(n, 4, "1-account-28-regions", "1/1") for n in range(1, 5)]
     document = json.loads((tmp_path / "bench.json").read_text())
     world = document["worlds"][0]
+    assert world["started"] <= world["finished"] and world["finished"].endswith("Z")
+    assert document["machine"]["cpu_count"] and "bench.svg" in (tmp_path / "bench.md").read_text()
     assert world["name"] == "1-account-28-regions"
     assert len(world["pairs"]) == 2 and len(world["speedup_per_pair"]) == 2
     assert world["statuses"] == {"legacy (A)": 200, "legacy (B)": 200}
@@ -103,7 +115,9 @@ def test_bench_command_prints_the_table(tmp_path, monkeypatch, capsys):
     assert code == 0
     out, err = capsys.readouterr()
     assert "| 1-account-28-regions |" in out
-    assert "[1/1] small measured (elapsed " in err
+    lines = err.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("[1/3] world 1/1 small: pair 1/1 (elapsed ")
+    assert lines[2].startswith("[3/3] world 1/1 small: peak memory runs (elapsed ") and "ETA" not in lines[2]
     document = json.loads((tmp_path / "bench.json").read_text())
     assert document["latency_ms"]["drs"] == 0
     provenance = document["provenance"]  # the same provenance every verdict carries
