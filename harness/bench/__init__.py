@@ -16,7 +16,10 @@ after another, as the design prescribes ("Account queries: Sequential") and lega
 
 Modules: :mod:`~harness.bench.worlds` (the four benchmark worlds and the critical-path bounds),
 :mod:`~harness.bench.measurement` (one timed run, alternating pairs, the scaled run, peak memory),
-:mod:`~harness.bench.table` (the Markdown tables the README quotes), :mod:`~harness.bench.runner` (a whole benchmark
-into ``bench.json`` and ``bench.md``) and :mod:`~harness.bench.command` (``python -m harness bench``). Nothing is
-imported here, so the CLI can declare the command's arguments without loading moto.
+:mod:`~harness.bench.table` (the Markdown tables the README quotes), :mod:`~harness.bench.machine` (the machine
+block of ``bench.json``), :mod:`~harness.bench.chart` (``bench.svg``), :mod:`~harness.bench.runner` (a whole
+benchmark into ``bench.json``, ``bench.md`` and ``bench.svg``, reporting each measured run unit),
+:mod:`~harness.bench.compare` (two ``bench.json`` files side by side) and :mod:`~harness.bench.command`
+(``python -m harness bench``, ``bench --compare A B``). Nothing is imported here, so the CLI can declare the
+command's arguments without loading moto.
 """

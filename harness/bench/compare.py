@@ -150,14 +150,17 @@ def _latency_text(latency: Any) -> str:
     return ", ".join(f"{service} {ms:g} ms" for service, ms in latency.items()) or "none"
 
 
-def _machine_text(machine: dict[str, Any] | None) -> str:
-    if machine is None:
-        return "not recorded"
+def _machine_text(machine: dict[str, Any]) -> str:
     python = machine.get("python") or {}
-    return (
-        f"{machine.get('platform')}, {machine.get('cpu_count')} CPU(s) {machine.get('cpu_model') or ''}".rstrip()
-        + f", {machine.get('memory_total_mib')} MiB, {python.get('implementation')} {python.get('version')}"
+    memory = machine.get("memory_total_mib")
+    parts = (
+        machine.get("platform"),
+        f"{machine.get('cpu_count')} CPU(s)" if machine.get("cpu_count") else None,
+        machine.get("cpu_model"),
+        f"{memory} MiB" if memory else None,
+        " ".join(str(v) for v in (python.get("implementation"), python.get("version")) if v) or None,
     )
+    return ", ".join(str(part) for part in parts if part) or "unknown"
 
 
 def warnings(a: BenchFile, b: BenchFile) -> list[str]:

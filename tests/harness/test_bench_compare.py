@@ -155,10 +155,12 @@ def _bench_file(path: Path, worlds: list[dict[str, Any]], **top: Any) -> Path:
 
 
 def test_compare_prints_each_common_world_as_a_to_b_with_the_change(tmp_path: Path, capsys) -> None:
-    a = _bench_file(tmp_path / "a.json", [_world("1000-servers", 10.0, 5.0), _world("gone", 1.0, 1.0)])
+    a = _bench_file(
+        tmp_path / "a.json", [_world("1000-servers", 10.0, 5.0, latency_slope_s=[0.0, 0.0]), _world("gone", 1.0, 1.0)]
+    )
     b = _bench_file(
         tmp_path / "b.json",
-        [_world("1000-servers", 12.0, 4.0, cpu_median_s=[4.0, 0.0]), _world("new", 2.0, 1.0)],
+        [_world("1000-servers", 12.0, 4.0, cpu_median_s=[4.0, 0.0], latency_slope_s=[0.0, 0.5]), _world("n", 2, 1)],
         latency_ms={"drs": 400.0, "ec2": 100.0},
     )
     assert main(["bench", "--compare", str(a), str(b)]) == 0
@@ -173,7 +175,9 @@ def test_compare_prints_each_common_world_as_a_to_b_with_the_change(tmp_path: Pa
     assert "| bound, sequential accounts | n/a -> n/a | n/a |" in out
     assert "| peak memory refactored | 40.0 MiB -> 40.0 MiB | +0.0% |" in out
     assert "### 1000-servers" in out and "### gone" not in out
-    assert "Only in A: gone." in out and "Only in B: new." in out
+    assert "Only in A: gone." in out and "Only in B: n." in out
+    assert "| latency slope legacy | 0.00 s -> 0.00 s | 0% |" in out
+    assert "| latency slope refactored | 0.00 s -> 0.50 s | n/a |" in out
     assert "Warning: the latency models differ: A drs 200 ms, ec2 100 ms; B drs 400 ms, ec2 100 ms." in out
     assert "pairs per world differ" not in out and "machines" not in out
     assert f"A: `{a}` (commit {'a' * 12}, 2026-11-26T10:00:00Z)" in out
@@ -192,7 +196,7 @@ def test_compare_warns_about_pairs_machine_and_files_without_metadata(tmp_path: 
     assert main(["bench", "--compare", str(a), str(b), "--out", str(out_dir)]) == 0
     printed = capsys.readouterr().out
     assert "Warning: the pairs per world differ: A 5; B 3." in printed
-    assert "Warning: the machines differ: A Linux-6, 2 CPU(s), None MiB, None 3.11.9; B Darwin, 8 CPU(s)" in printed
+    assert "Warning: the machines differ: A Linux-6, 2 CPU(s), 3.11.9; B Darwin, 8 CPU(s)." in printed
     assert (out_dir / "compare.md").read_text() in printed
     assert main(["bench", "--compare", str(tmp_path / "old"), str(a)]) == 0
     printed = capsys.readouterr().out
@@ -236,9 +240,19 @@ def test_two_files_without_a_common_world_say_so(tmp_path: Path) -> None:
     from harness.bench.compare import compare_markdown
 
     a = load_bench(_bench_file(tmp_path / "a.json", [_world("x", 1.0, 1.0)]))
-    b = load_bench(_bench_file(tmp_path / "b.json", [_world("y", 1.0, 1.0)], implementations=["legacy", "mine"]))
+    b = load_bench(
+        _bench_file(
+            tmp_path / "b.json",
+            [_world("y", 1.0, 1.0)],
+            implementations=["legacy", "mine"],
+            latency_ms=None,
+            machine={},
+        )
+    )
     text = compare_markdown(a, b)
     assert "No world is in both files." in text and "Only in A: x." in text
+    assert "Warning: the latency models differ: A drs 200 ms, ec2 100 ms; B unknown." in text
+    assert "Warning: the machines differ: A Linux-6, 2 CPU(s), 3.11.9; B unknown." in text
     assert "Warning: the implementations differ: A legacy vs refactored; B legacy vs mine." in text
     with pytest.raises(BadInputError, match="bench.json: cannot read it"):
         load_bench(tmp_path)  # a directory without bench.json
