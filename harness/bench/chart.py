@@ -3,6 +3,7 @@
 Hand-built SVG text (the project has no plotting library and needs none). A log scale keeps a 3-second world and a
 70-second one readable in one chart; the critical-path bound is a dashed marker across each world's bars and the
 speed-up is written beside the second bar. Every number is printed as text, so nothing is told by colour alone.
+Every text is redacted before it is escaped (redacting the finished document would break its XML).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import html
 import math
 from typing import Any
+
+from harness.redaction import redact_text
 
 #: Fill colours of the baseline's and the candidate's bars.
 COLOURS = ("#8c959f", "#0969da")
@@ -28,7 +31,8 @@ LABEL_CHARS = 18
 
 
 def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    """Text for the SVG: redacted first (a fingerprint has angle brackets), then escaped."""
+    return html.escape(redact_text(str(value)), quote=True)
 
 
 def _short(label: str) -> str:

@@ -94,10 +94,10 @@ class _Units:
 
 
 def _write(out_dir: Path, document: dict[str, Any], table: str) -> None:
-    """``bench.json``, ``bench.md`` (the table and a link to the chart) and ``bench.svg``, each redacted."""
+    """``bench.json``, ``bench.md`` (the table and a link to the chart) and ``bench.svg``, all redacted."""
     out_dir.mkdir(parents=True, exist_ok=True)
     labels = document["implementations"]
     chart = f"\n![Median wall time per world, {labels[0]} vs {labels[1]}, log scale]({CHART_FILE})\n"
     (out_dir / "bench.json").write_text(redact_text(json.dumps(document, indent=2, default=str)) + "\n")
     (out_dir / "bench.md").write_text(redact_text(table + chart))
-    (out_dir / CHART_FILE).write_text(redact_text(bench_svg(document["worlds"], labels)))
+    (out_dir / CHART_FILE).write_text(bench_svg(document["worlds"], labels))  # redacts each text itself

@@ -116,11 +116,13 @@ def test_the_chart_escapes_text_and_draws_tiny_slow_and_unbounded_worlds() -> No
         {"name": "<a&b>", "legacy_median_s": 0.0, "refactored_median_s": 0.0, "speedup_median": None, "bound_s": 0},
         {"name": "big", "legacy_median_s": 150.0, "refactored_median_s": 300.0, "speedup_median": 0.5, "bound_s": 1},
     ]
+    worlds[1]["name"] = f"big {'AKIA' + 'Z' * 16}"  # an access key id's shape: redacted, and the XML still parses
     root = ET.fromstring(bench_svg(worlds, ["x:<y>", "artifact:/a/very/long/path.zip:m:f"]))  # noqa: S314 - our own output
     groups = root.findall(f"{SVG}g[@class='world']")
     assert groups[0].get("data-world") == "<a&b>" and groups[0].find(f"{SVG}line") is None
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert {"x:<y>", "artifact:/a/very/\u2026", "300 s, 0.50x (slower)", "0.01 s", "1000 s"} <= set(texts)
+    assert groups[1].get("data-world").startswith("big <redacted:") and "AKIA" not in ET.tostring(root, "unicode")
     widths = [float(r.get("width")) for r in groups[0].findall(f"{SVG}rect")]
     assert widths == [0.0, 0.0]
 
