@@ -125,6 +125,9 @@ def bench_svg(worlds: list[dict[str, Any]], labels: list[str]) -> str:
         f'<rect x="{_PLOT_X + 160 * i}" y="22" width="12" height="12" fill="{COLOURS[i]}"/>'
         f'<text x="{_PLOT_X + 160 * i + 18}" y="33">{_esc(_short(label))}</text>'
         for i, label in enumerate(labels)
+    ) + (
+        f'<line x1="{_PLOT_X + 320}" y1="28" x2="{_PLOT_X + 334}" y2="28" stroke="#cf222e" stroke-width="2" '
+        f'stroke-dasharray="4 2"/><text x="{_PLOT_X + 338}" y="33">critical-path bound</text>'
     )
     groups = "".join(_group(world, labels, _TOP + _GROUP * i, scale) for i, world in enumerate(worlds))
     return (
