@@ -36,6 +36,7 @@ class Sample:
     build_seconds: float = 0.0
     cpu_seconds: float = 0.0
     simulator_seconds: float = 0.0
+    client_seconds: float = 0.0
 
 
 @dataclass
@@ -54,6 +55,8 @@ class CaseResult:
     #: Per pair, (baseline, candidate) process CPU seconds and the fakes' share of them.
     cpu_pairs: list[tuple[float, float]] = field(default_factory=list)
     simulator_pairs: list[tuple[float, float]] = field(default_factory=list)
+    #: Per pair, (baseline, candidate) CPU seconds the code spent building botocore clients (part of its own).
+    client_pairs: list[tuple[float, float]] = field(default_factory=list)
     #: (baseline, candidate) wall seconds of the run with every latency times :data:`SLOPE_SCALE`.
     scaled_seconds: tuple[float, float] | None = None
 
@@ -62,6 +65,7 @@ class CaseResult:
         self.pairs.append((first.seconds, second.seconds))
         self.cpu_pairs.append((first.cpu_seconds, second.cpu_seconds))
         self.simulator_pairs.append((first.simulator_seconds, second.simulator_seconds))
+        self.client_pairs.append((first.client_seconds, second.client_seconds))
         self.build_seconds.extend((first.build_seconds, second.build_seconds))
         self.calls = {first.implementation: first.calls, second.implementation: second.calls}
         self.statuses = {first.implementation: first.status, second.implementation: second.status}
@@ -71,6 +75,10 @@ class CaseResult:
         legacy, refactored = _medians(self.pairs)
         ratios = [p[0] / p[1] for p in self.pairs if p[1] > 0]
         slopes = self.latency_slopes()
+        # The code's own CPU: process CPU minus what the simulator spent (a real service answers on its machines).
+        own = _medians([(c[0] - m[0], c[1] - m[1]) for c, m in zip(self.cpu_pairs, self.simulator_pairs, strict=True)])
+        sims = _medians(self.simulator_pairs)
+        calls = [sum(counts.values()) for counts in self.calls.values()] or [0, 0]
         return {
             "legacy_median_s": round(legacy, 3),
             "refactored_median_s": round(refactored, 3),
@@ -82,6 +90,12 @@ class CaseResult:
             "world_build_median_s": round(statistics.median(self.build_seconds), 2) if self.build_seconds else None,
             "cpu_median_s": [round(v, 3) for v in _medians(self.cpu_pairs)],
             "simulator_median_s": [round(v, 3) for v in _medians(self.simulator_pairs)],
+            "own_cpu_median_s": [round(v, 3) for v in own],
+            "own_cpu_ratio": round(own[1] / own[0], 2) if own[0] > 0 else None,
+            "client_creation_median_s": [round(v, 3) for v in _medians(self.client_pairs)],
+            "simulator_ms_per_call": [
+                round(1000 * sim / n, 2) if n else None for sim, n in zip(sims, calls, strict=True)
+            ],
             "sequential_bound_s": round(self.sequential_bound_seconds, 3),
             "latency_slope_s": [round(v, 3) for v in slopes] if slopes else None,
             "slope_x_bound": [self._x_bound(v) for v in slopes] if slopes else None,
@@ -129,8 +143,8 @@ def _run(scenario: Scenario, name: str, handler: Handler, trace_memory: bool = F
             peak = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
         calls = Counter(f"{c.service}:{c.operation}" for c in world.calls)
-        simulator = world.simulator_seconds
-    return Sample(name, seconds, status, dict(sorted(calls.items())), built, cpu, simulator), peak
+        simulator, clients = world.simulator_seconds, world.client_seconds
+    return Sample(name, seconds, status, dict(sorted(calls.items())), built, cpu, simulator, clients), peak
 
 
 def run_case(

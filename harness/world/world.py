@@ -244,8 +244,18 @@ class World:
 
     @property
     def simulator_seconds(self) -> float:
-        """CPU seconds the fakes (moto, the DRS fake, faults) spent answering the code under test so far."""
+        """CPU seconds the simulator (call recorder, dispatcher, fakes, moto) spent on the code under test so far."""
         return self._state.simulator_seconds if self._state else 0.0
+
+    @property
+    def client_seconds(self) -> float:
+        """CPU seconds the code under test spent building botocore clients while recording."""
+        return self._state.client_seconds if self._state else 0.0
+
+    @property
+    def clients_created(self) -> int:
+        """How many botocore clients the code under test built while recording."""
+        return self._state.clients_created if self._state else 0
 
     @property
     def backoff_requested(self) -> float:
@@ -425,6 +435,8 @@ class World:
         servers = build_servers(self.scenario, ec2)
         self.servers.update(servers)
         self.instances.update(ec2.instances)
+        if self._state is not None:
+            self._state.ec2.add_launched(ec2.described)
 
     def _prime_inventory(self) -> None:
         """``tables.primeInventory``: the records an earlier full sync left, for every server of the world; a row of

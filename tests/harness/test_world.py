@@ -342,3 +342,63 @@ def test_table_snapshot_equals_what_a_scan_returns(world_factory):
     assert {name: sorted(items, key=repr) for name, items in snapshot.items()} == scanned
     assert [row["region"] for row in snapshot["regionStatus"]] == ["ap-south-1", "eu-west-1", "us-east-1"]
     assert snapshot["regionStatus"][0]["blob"] == b"\x00\x01"
+
+
+def _described(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Instance id -> what a ``DescribeInstances`` answer says of it (the fields the stand-in renders)."""
+    fields = ("ImageId", "State", "PrivateDnsName", "InstanceType", "Placement", "PrivateIpAddress", "VpcId")
+    fields += ("SubnetId", "IamInstanceProfile", "Tags")
+    return {
+        instance["InstanceId"]: {
+            **{key: instance.get(key) for key in fields},
+            "Placement": {"AvailabilityZone": (instance.get("Placement") or {}).get("AvailabilityZone")},
+            "IamInstanceProfile": (instance.get("IamInstanceProfile") or {}).get("Arn"),
+            "SecurityGroups": [group["GroupId"] for group in instance.get("SecurityGroups", [])],
+            "Tags": sorted((tag["Key"], tag["Value"]) for tag in instance.get("Tags", [])),
+        }
+        for reservation in answer["Reservations"]
+        for instance in reservation["Instances"]
+    }
+
+
+def test_describe_instances_by_id_answers_what_moto_holds_without_moto(world_factory):
+    world = world_factory(
+        {
+            "accounts": [{"accountId": TARGET, "roleArn": ROLE}],
+            "servers": [
+                {"account": TARGET, "region": "us-east-1", "count": 3},
+                {
+                    "account": TARGET,
+                    "region": "us-east-1",
+                    "items": [
+                        {"ec2": {"state": "stopped", "tags": {"a": "b"}, "instanceProfile": False}},
+                        {"ec2": {"securityGroups": 2, "tags": {}}},
+                    ],
+                },
+            ],
+        }
+    )
+    ids = world.instances[(TARGET, "us-east-1")]
+    client = assumed_client("ec2", ROLE)
+    stand_in = client.describe_instances(InstanceIds=[ids[4], ids[0], ids[0], *ids[1:4]])
+    # Filters make the world hand the request to moto: its own answer, for the same instances.
+    from_moto = client.describe_instances(InstanceIds=ids, Filters=[{"Name": "instance-id", "Values": ids}])
+    assert _described(stand_in) == _described(from_moto)
+    assert len(_described(stand_in)) == 5
+    # The world's stand-in answered (one reservation per instance, numbered), not moto.
+    assert [r["ReservationId"] for r in stand_in["Reservations"]] == [f"r-{i:017x}" for i in range(5)]
+    assert {instance["State"]["Name"] for instance in _described(stand_in).values()} == {"running", "stopped"}
+    with pytest.raises(ClientError) as error:
+        client.describe_instances(InstanceIds=[ids[0], "i-0000000000000dead"])
+    assert error.value.response["Error"]["Code"] == "InvalidInstanceID.NotFound"
+    assert "i-0000000000000dead" in error.value.response["Error"]["Message"]
+
+
+def test_client_creation_and_recording_are_measured_apart(world_factory):
+    world = world_factory({})
+    assert (world.client_seconds, world.clients_created, world.simulator_seconds) == (0.0, 0, 0.0)
+    boto3.client("ec2", region_name="us-east-1")
+    assert world.clients_created == 1 and world.client_seconds > 0.0
+    boto3.client("sts").get_caller_identity()
+    # The recorder's and the fakes' work on the call is the simulator's; the STS client built above is the code's.
+    assert world.clients_created == 2 and world.simulator_seconds > 0.0

@@ -1,10 +1,16 @@
-"""EC2 ``DescribeInstances`` for captured instances, answered at the wire level exactly as recorded.
+"""EC2 ``DescribeInstances`` answered at the wire level from recorded instances: captured ones and the world's own.
 
 moto gives every instance, VPC, subnet and security group a random id of its own; a captured estate needs the ids
 and attributes it recorded (the inventory stores them). So in an (account, region) where the scenario holds captured
 instances, this stand-in answers ``DescribeInstances`` from them alone, in EC2's own XML, with EC2's
 ``InvalidInstanceID.NotFound`` when any requested id is unknown (the wording is moto's, so a captured world fails
-the same way as the world it was captured from). Every other EC2 request goes on to moto.
+the same way as the world it was captured from).
+
+The instances a world launches in moto are recorded too (:mod:`harness.world.ec2_builder`), and a request naming
+only instance ids (``InstanceId.N``, what the sync sends) in their (account, region) is answered from those records:
+the same attributes moto holds, in moto's order (the ids as asked, each once), without moto's model-driven XML
+serialiser, which spends about 4 ms of CPU per instance. A request with any other parameter (filters, paging) and
+every other EC2 request go on to moto.
 """
 
 from __future__ import annotations
@@ -39,12 +45,28 @@ class CapturedEc2:
 
     def __init__(self, instances: Iterable[CapturedInstance]) -> None:
         self.placements: dict[tuple[str, str], dict[str, CapturedInstance]] = {}
+        #: Placements of the world's own (launched) instances: answered for requests by id only.
+        self.launched: set[tuple[str, str]] = set()
         for instance in instances:
             self.placements.setdefault((instance.account, instance.region), {})[instance.instance_id] = instance
 
-    def answers(self, operation: str, account: str, region: str) -> bool:
-        """Whether this stand-in answers the call (``DescribeInstances`` where captured instances live)."""
-        return operation == "DescribeInstances" and (account, region) in self.placements
+    def add_launched(self, instances: Iterable[CapturedInstance]) -> None:
+        """Record the instances the world launched in moto (their placements hold no captured instance)."""
+        for instance in instances:
+            placement = (instance.account, instance.region)
+            if placement in self.placements and placement not in self.launched:
+                raise ValueError(f"instances launched where captured instances live: {placement}")
+            self.launched.add(placement)
+            self.placements.setdefault(placement, {})[instance.instance_id] = instance
+
+    def answers(self, operation: str, account: str, region: str, params: dict[str, Any]) -> bool:
+        """Whether this stand-in answers the call: ``DescribeInstances`` where captured instances live, or by id
+        alone where the world launched instances."""
+        if operation != "DescribeInstances" or (account, region) not in self.placements:
+            return False
+        if (account, region) not in self.launched:
+            return True
+        return bool(params) and all(key.startswith("InstanceId.") for key in params)
 
     def describe_instances(self, account: str, region: str, params: dict[str, Any]) -> Response:
         """The instances asked for (all of the placement when no id is given), or NotFound naming the unknown ids."""
@@ -80,9 +102,14 @@ def _reservation(instance: CapturedInstance, index: int) -> str:
         f"<item>{_element('key', key)}{_element('value', value)}</item>"
         for key, value in attributes.get("tags", {}).items()
     )
+    zone = attributes.get("availabilityZone")
     body = (
         _element("instanceId", instance.instance_id)
+        + _element("imageId", attributes.get("imageId"))
         + state_xml
+        + _element("privateDnsName", attributes.get("privateDnsName"))
+        + _element("instanceType", attributes.get("instanceType"))
+        + (f"<placement>{_element('availabilityZone', zone)}</placement>" if zone else "")
         + _element("privateIpAddress", attributes.get("privateIpAddress"))
         + _element("vpcId", attributes.get("vpcId"))
         + _element("subnetId", attributes.get("subnetId"))

@@ -17,7 +17,7 @@ client's region) for the engine, and compresses botocore's retry back-off so fau
 
 from __future__ import annotations
 
-import copy
+import functools
 import json
 import logging
 import threading
@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import botocore.client
 import botocore.endpoint
 import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -105,6 +106,9 @@ class WireState:
         self.failures: list[str] = []
         self.backoff_requested = 0.0
         self.simulator_seconds = 0.0
+        #: CPU seconds the code under test spent building botocore clients while recording (its own work).
+        self.client_seconds = 0.0
+        self.clients_created = 0
         self._lock = threading.Lock()
         self.moto_lock = threading.Lock()
 
@@ -117,6 +121,12 @@ class WireState:
         """Add CPU time the fakes spent answering the code under test (thread-safe)."""
         with self._lock:
             self.simulator_seconds += seconds
+
+    def charge_client(self, seconds: float) -> None:
+        """Add CPU time the code under test spent building one botocore client (thread-safe)."""
+        with self._lock:
+            self.client_seconds += seconds
+            self.clients_created += 1
 
     def crashed(self, call: AwsCall, error: BaseException) -> SimulatorCrash:
         """Record that the simulator failed answering ``call`` and return the crash to raise (thread-safe)."""
@@ -192,16 +202,19 @@ def _on_before_call(model: Any, params: dict[str, Any], request_signer: Any, **_
     _current.call = None
     if state is None:
         return
+    started = time.thread_time()
     service = model.service_model.service_name
     credentials = request_signer._credentials  # noqa: SLF001 - botocore exposes no public accessor
     access_key = credentials.get_frozen_credentials().access_key if credentials else ""
+    # wire_params builds new objects (a decoded body, a flat dict of strings): the record shares nothing with
+    # botocore's request, so no copy is needed.
     decoded = wire_params(service, params)
     call = AwsCall(
         service=service,
         operation=model.name,
         account=state.account_of(access_key),
         region=request_signer._region_name,  # noqa: SLF001
-        params=copy.deepcopy(decoded),
+        params=decoded,
         table=_logical_table(state, decoded) if service == "dynamodb" else None,
         thread=threading.current_thread().name,
         invocation=state.invocation,
@@ -210,6 +223,8 @@ def _on_before_call(model: Any, params: dict[str, Any], request_signer: Any, **_
     _current.call = call
     if state.recording:
         state.record(call)
+        # Recording the call is the simulator's work too (a real service needs no recorder).
+        state.charge_simulator(time.thread_time() - started)
 
 
 def _dispatch(event_name: str, request: AWSPreparedRequest, **kwargs: Any) -> AWSResponse:
@@ -266,7 +281,7 @@ def _answer(
     if call.service == "drs":
         status, headers, body = state.drs.handle(call.operation, request, call.account)
         return make_response(request.url, status, headers, body)
-    if call.service == "ec2" and state.ec2.answers(call.operation, call.account, call.region):
+    if call.service == "ec2" and state.ec2.answers(call.operation, call.account, call.region, call.params):
         return make_response(request.url, *state.ec2.describe_instances(call.account, call.region, call.params))
     request, refusal = state.rules.apply(call, request)
     if refusal is not None:
@@ -293,10 +308,33 @@ def _shared_loader(search_paths: Any = None) -> Any:
     return _shared_loaders[key]
 
 
+def _timed_client_creation(create: Callable[..., Any]) -> Callable[..., Any]:
+    """``ClientCreator.create_client`` charging its thread CPU time to the active world while it records (the
+    benchmark reports client creation apart: it is the code under test's own work, a large part of it)."""
+
+    @functools.wraps(create)
+    def create_client(*args: Any, **kwargs: Any) -> Any:
+        state = _state
+        if state is None or not state.recording:
+            return create(*args, **kwargs)
+        started = time.thread_time()
+        try:
+            return create(*args, **kwargs)
+        finally:
+            state.charge_client(time.thread_time() - started)
+
+    create_client.harness_timed = True  # type: ignore[attr-defined]
+    return create_client
+
+
 def _install() -> None:
     """Put the dispatcher where moto's stubber was in botocore's built-in handlers (idempotent)."""
     if ("before-send", _dispatch) in BUILTIN_HANDLERS:
         return
+    if not getattr(botocore.client.ClientCreator.create_client, "harness_timed", False):
+        botocore.client.ClientCreator.create_client = _timed_client_creation(  # type: ignore[method-assign]
+            botocore.client.ClientCreator.create_client
+        )
     botocore.session.create_loader = _shared_loader  # type: ignore[attr-defined]
     BUILTIN_HANDLERS[:] = [h for h in BUILTIN_HANDLERS if h[1] is not botocore_stubber]
     BUILTIN_HANDLERS.append(("before-call", _on_before_call))
