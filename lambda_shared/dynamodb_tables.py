@@ -1,7 +1,8 @@
 """Lazy, environment-driven DynamoDB table getters shared by the Lambda handlers.
 
 Each getter reads its environment variable when called, builds the ``boto3`` Table resource on first use (no AWS
-call is made) and reuses it while the variable keeps naming the same table.
+call is made) and reuses it while the variable keeps naming the same table. :func:`get_dynamodb_client` gives the
+low-level client for requests already in DynamoDB's wire format (the resource layer would convert them again).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ TABLE_VARIABLES: dict[str, str] = {
 
 _lock = threading.Lock()
 _tables: dict[str, Any] = {}
+_clients: dict[str, Any] = {}
 
 
 class TableNotConfiguredError(RuntimeError):
@@ -68,10 +70,20 @@ def get_table(variable: str) -> Any:
         return table
 
 
+def get_dynamodb_client() -> Any:
+    """Return the low-level DynamoDB client, created on first use: requests and answers in DynamoDB's attribute-value
+    format, without the resource layer's conversion (which walks and copies every parameter of every call)."""
+    with _lock:
+        if "dynamodb" not in _clients:
+            _clients["dynamodb"] = boto3.client("dynamodb")
+        return _clients["dynamodb"]
+
+
 def reset_tables() -> None:
-    """Forget every cached Table resource."""
+    """Forget every cached Table resource and client."""
     with _lock:
         _tables.clear()
+        _clients.clear()
 
 
 def get_protection_groups_table() -> Any:

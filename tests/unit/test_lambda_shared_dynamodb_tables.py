@@ -81,3 +81,13 @@ def test_reset_forgets_cached_tables(reset: Callable[[], None]) -> None:
         first = dynamodb_tables.get_recovery_plans_table()
         reset()
         assert dynamodb_tables.get_recovery_plans_table() is not first
+
+
+@pytest.mark.parametrize("reset", [dynamodb_tables.reset_tables, reset_state], ids=["reset_tables", "reset_state"])
+def test_low_level_client_is_built_once_until_reset(reset: Callable[[], None]) -> None:
+    with _world():
+        first = dynamodb_tables.get_dynamodb_client()
+        assert dynamodb_tables.get_dynamodb_client() is first
+        assert first.list_tables()["TableNames"]  # the world's tables, in the wire format
+        reset()
+        assert dynamodb_tables.get_dynamodb_client() is not first

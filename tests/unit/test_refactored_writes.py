@@ -36,7 +36,8 @@ def calls_of(world: Any, operation: str, table: str = "inventory") -> list[Any]:
 
 
 def batch_sizes(world: Any) -> list[int]:
-    return [len(c.params["RequestItems"][INVENTORY]) for c in calls_of(world, "BatchWriteItem")]
+    """The sizes of the inventory batches sent, largest first (batches go out concurrently, in no fixed order)."""
+    return sorted((len(c.params["RequestItems"][INVENTORY]) for c in calls_of(world, "BatchWriteItem")), reverse=True)
 
 
 def inventory(world: Any) -> list[dict[str, Any]]:
@@ -162,7 +163,8 @@ def test_write_sends_batches_of_25_and_persists_every_item(world_factory):
     expected = build_inventory_item(found[0], STAMP)
     got = stored[expected["sourceServerID"]]
     assert got["ramBytes"] == Decimal(expected["ramBytes"]) and got["lastSnapshot"] == ""
-    wire_item = calls_of(world, "BatchWriteItem")[0].params["RequestItems"][INVENTORY][0]["PutRequest"]["Item"]
+    first_batch = next(c for c in calls_of(world, "BatchWriteItem") if len(c.params["RequestItems"][INVENTORY]) == 25)
+    wire_item = first_batch.params["RequestItems"][INVENTORY][0]["PutRequest"]["Item"]
     assert wire_item["ramBytes"] == {"N": str(expected["ramBytes"])} and wire_item["lastSnapshot"] == {"S": ""}
 
 
@@ -195,6 +197,38 @@ def test_write_loses_the_batch_dynamodb_rejects_and_counts_it_as_errors(world_fa
     found[3].server.pop("arn")
     assert write_inventory_to_dynamodb(found, STAMP) == (5, 25)
     assert len(inventory(world)) == 5 and batch_sizes(world) == [25, 5]
+
+
+def test_write_loses_a_batch_holding_a_value_dynamodb_cannot_store(world_factory, caplog):
+    """A float fails serialisation of its whole batch before anything is sent, as the table resource's call does."""
+    world = world_factory({})
+    found = servers(30)
+    found[27].server["agentVersion"] = 2.5  # copied into the item as is
+    with caplog.at_level(logging.ERROR):
+        assert write_inventory_to_dynamodb(found, STAMP) == (25, 5)
+    assert batch_sizes(world) == [25] and len(inventory(world)) == 25
+    assert "Inventory batch write failed" in caplog.text
+
+
+def test_write_sends_an_accounts_batches_concurrently(world_factory):
+    world = world_factory({"latency": {"services": {"dynamodb": 50}}})
+    assert write_inventory_to_dynamodb(servers(100), STAMP) == (100, 0)
+    writes = calls_of(world, "BatchWriteItem")
+    assert batch_sizes(world) == [25, 25, 25, 25] and len({call.thread for call in writes}) > 1
+    assert len(inventory(world)) == 100
+
+
+def test_write_of_one_key_in_two_batches_lands_in_legacy_order(world_factory):
+    """A key in two batches: the batches go out one after another, so the later item survives, as in legacy."""
+    world = world_factory({"latency": {"services": {"dynamodb": 50}}})
+    found = servers(60)
+    found[55].server["arn"] = found[0].server["arn"]
+    assert write_inventory_to_dynamodb(found, STAMP) == (60, 0)
+    writes = calls_of(world, "BatchWriteItem")
+    assert len({call.thread for call in writes}) == 1
+    assert [len(call.params["RequestItems"][INVENTORY]) for call in writes] == [25, 25, 10]
+    survivor = next(item for item in inventory(world) if item["sourceServerArn"] == found[0].server["arn"])
+    assert survivor["sourceServerID"] == found[55].server["sourceServerID"]
 
 
 def test_write_of_duplicate_keys_in_one_batch_sends_them_in_order(world_factory):
