@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,7 +88,8 @@ def sync_account(account: dict[str, Any], active_regions: list[str], timestamp: 
     servers, scans = query_drs_all_regions(account, resolved.credentials, active_regions, timestamp)
     enriched = enrich_with_ec2_metadata(servers, sts_client)
     synced, errors = write_inventory_to_dynamodb(enriched, timestamp)
-    return AccountSync(account["accountId"], enriched, scans, synced, errors, resolved.identity)
+    proofs = [replace(scan, servers=[]) for scan in scans]  # the servers are written: keep only what cleanup reads
+    return AccountSync(account["accountId"], proofs, synced, errors, resolved.identity)
 
 
 def handle_sync_source_server_inventory_refactored() -> dict[str, Any]:

@@ -77,8 +77,8 @@ class AccountSync:
 
     Attributes:
         account_id: The account.
-        servers: Every server found, in the order found.
-        scans: Every region scan, in completion order.
+        scans: Every region scan, in completion order, without its servers (what the stale cleanup needs once the
+            account is written: the run holds one account's servers at a time, as legacy does).
         synced: Inventory items persisted.
         errors: Servers whose item could not be built or persisted.
         identity: The account the credentials of its DRS queries belong to, as STS said (``GetCallerIdentity`` for
@@ -87,7 +87,6 @@ class AccountSync:
     """
 
     account_id: str
-    servers: list[DiscoveredServer]
     scans: list[RegionScan]
     synced: int
     errors: int

@@ -20,7 +20,11 @@ from harness.world import World
 from lambda_shared.active_region_filter import get_active_regions
 from lambda_shared.drs_regions import DRS_REGIONS
 from legacy.inventory_sync import handle_sync_source_server_inventory_legacy
-from refactored.inventory_sync import handle_sync_source_server_inventory_refactored
+from refactored.inventory_sync import (
+    collect_accounts_to_query,
+    handle_sync_source_server_inventory_refactored,
+    sync_account,
+)
 
 LAMBDA = "111111111111"
 TARGET = "222222222222"
@@ -220,6 +224,16 @@ def test_response_has_legacy_body_and_headers(world_factory):
         "regionsSkipped": 25,
         "timestamp": STAMP,
     }
+
+
+def test_an_accounts_result_keeps_what_cleanup_reads_not_its_servers(world_factory):
+    """Once an account is written its servers are let go: the run holds one account's servers, as legacy does."""
+    world_factory(EQUIVALENT_SCENARIOS["one-account-three-regions-with-ec2"])
+    account = collect_accounts_to_query()[0]
+    result = sync_account(account, REGIONS, STAMP)
+    assert result is not None and (result.synced, result.errors) == (9, 0)
+    assert all(scan.servers == [] and scan.complete for scan in result.scans)
+    assert sum(len(scan.reported_arns) for scan in result.scans) == 9
 
 
 def test_region_cache_is_invalidated_after_the_run(world_factory):

@@ -337,10 +337,8 @@ def record(
     return {**row, **extra}
 
 
-def account_sync(
-    scans: list[RegionScan], found: list[DiscoveredServer] | None = None, account: str = TARGET, identity: Any = ""
-) -> AccountSync:
-    return AccountSync(account, found or [], scans, 0, 0, account if identity == "" else identity)
+def account_sync(scans: list[RegionScan], account: str = TARGET, identity: Any = "") -> AccountSync:
+    return AccountSync(account, scans, 0, 0, account if identity == "" else identity)
 
 
 def complete(region: str, *reported: str) -> RegionScan:
