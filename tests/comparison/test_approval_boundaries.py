@@ -86,10 +86,14 @@ def wrong_item_after_the_crash() -> Any:
 
 
 def _renamed(request: dict[str, Any]) -> dict[str, Any]:
+    """The write with another hostname when it is an item of 333333333333 (plain values, as the table resource takes
+    them, or DynamoDB's attribute values, as the refactor sends them with the low-level client)."""
     item = (request.get("PutRequest") or {}).get("Item") or {}
-    if item.get("stagingAccountId") != "333333333333":
+    staging = item.get("stagingAccountId")
+    wire = isinstance(staging, dict)
+    if (staging.get("S") if wire else staging) != "333333333333":
         return request
-    return {"PutRequest": {"Item": {**item, "hostname": "renamed"}}}
+    return {"PutRequest": {"Item": {**item, "hostname": {"S": "renamed"} if wire else "renamed"}}}
 
 
 #: approval -> (scenario it approves the refactor in, unexplained candidates there).

@@ -80,9 +80,6 @@ def capturable(doc: dict[str, Any]) -> dict[str, Any]:
     doc.pop("faults", None)
     if kept:
         doc["faults"] = kept
-    # Legacy's region-status survivors follow the order its region scans complete; without a spread that order is
-    # the threads' race, which two baseline runs do not always reveal as noise. A spread fixes the order per variant.
-    doc.setdefault("latency", {}).setdefault("regionSpreadMs", REGION_SPREAD_MS)
     return doc
 
 
@@ -94,9 +91,14 @@ def scenario_of(doc: dict[str, Any]) -> Scenario:
 def replay_judgement(original: Scenario, replay: Scenario) -> ScenarioResult:
     """Legacy in the original world (twice, to know its noise) against legacy in the replay, no approval applied.
 
-    The replay runs under the original's latency model: a capture records the estate, not the network's timing.
+    Both run under the original's latency model (a capture records the estate, not the network's timing), with a DRS
+    spread over the regions when it has none: legacy's region-status survivors follow the order its region scans
+    complete, and without a spread that order is the threads' race, which two baseline runs do not always reveal as
+    noise. The spread fixes the order per variant.
     """
     legacy = resolve_implementation("legacy")
+    if not original.latency.region_spread_ms:
+        original = replace(original, latency=replace(original.latency, region_spread_ms=REGION_SPREAD_MS))
     baseline, secondary = observe(original, legacy, 0), observe(original, legacy, 1)
     replay = replace(replay, latency=original.latency)
     return evaluate(original, baseline, [secondary], observe(replay, legacy, 0), {}, apply=False)
