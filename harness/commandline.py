@@ -17,11 +17,12 @@ this module; it imports nothing of the harness but the redactor, so no package i
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from harness.redaction import redact_text
 
@@ -36,6 +37,24 @@ DEFAULT_TIMEOUT_S = 120.0
 
 class BadInputError(Exception):
     """Input the command cannot work with; the CLI prints ``error: <message>`` on one line and exits 2."""
+
+
+def read_json_report(path: Path, file_name: str) -> tuple[Path, Any]:
+    """Read a JSON file the harness wrote (a directory means the ``file_name`` in it).
+
+    Returns:
+        The file read and its parsed content (not yet checked for shape).
+
+    Raises:
+        BadInputError: Naming the file and why: unreadable or not JSON.
+    """
+    file = path / file_name if path.is_dir() else path
+    try:
+        return file, json.loads(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise BadInputError(f"{file}: cannot read it ({error.strerror or error})") from None
+    except ValueError as error:
+        raise BadInputError(f"{file}: not JSON ({error})") from None
 
 
 def write_line(stream: TextIO, text: str) -> None:

@@ -8,14 +8,13 @@ implementations, machine) are warning lines. Files written before ``bench.json``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.bench.machine import identity
-from harness.commandline import BadInputError
+from harness.commandline import BadInputError, read_json_report
 from harness.redaction import redact_text
 
 COMPARE_FILE = "compare.md"
@@ -47,13 +46,7 @@ def load_bench(path: Path) -> BenchFile:
     Raises:
         BadInputError: Naming the file and why: unreadable, not JSON, or not a ``bench.json``.
     """
-    file = path / "bench.json" if path.is_dir() else path
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise BadInputError(f"{file}: cannot read it ({error.strerror or error})") from None
-    except ValueError as error:
-        raise BadInputError(f"{file}: not JSON ({error})") from None
+    file, document = read_json_report(path, "bench.json")
     problem = _shape_problem(document)
     if problem:
         raise BadInputError(f"{file}: not a bench.json ({problem})")

@@ -27,7 +27,7 @@ from typing import Any
 
 import jsonschema
 
-from harness.commandline import BadInputError
+from harness.commandline import BadInputError, read_json_report
 from harness.engine.coverage import coverage_table, gate_blockers
 from harness.engine.model import PARTIAL, VERDICT_SCHEMA_VERSION, ApprovalUse, RunResult
 from harness.engine.provenance import VERDICT_SCHEMA
@@ -101,13 +101,7 @@ def read_partial(path: Path) -> Partial:
     Raises:
         BadInputError: Unreadable, not JSON, or not a partial verdict of this schema version.
     """
-    file = path / VERDICT_FILE if path.is_dir() else path
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise BadInputError(f"{file}: cannot read it ({error.strerror or error})") from None
-    except ValueError as error:
-        raise BadInputError(f"{file}: not JSON ({error})") from None
+    file, document = read_json_report(path, VERDICT_FILE)
     if not isinstance(document, dict) or document.get("schemaVersion") != VERDICT_SCHEMA_VERSION:
         raise BadInputError(f"{file}: not a verdict.json of schema version {VERDICT_SCHEMA_VERSION}")
     if document.get("verdict") != PARTIAL or not isinstance(document.get("shard"), dict):
