@@ -130,7 +130,8 @@ def _described(
     account: str, region: str, instance: Any, placement: _Placement, request: InstanceRequest
 ) -> CapturedInstance:
     """What ``DescribeInstances`` says of one launched moto instance: the attributes the inventory reads (as moto
-    holds them after the launch), plus its type, image, zone and private DNS name."""
+    holds them after the launch), plus its type, image, zone and private DNS name. The tags are the ones the launch
+    applied: moto's own look-up filters every tag of the region, once per instance."""
     attributes: dict[str, Any] = {
         "state": instance.state,
         "privateIpAddress": instance.private_ip,
@@ -138,7 +139,7 @@ def _described(
         "vpcId": placement.vpc_id,
         "subnetId": placement.subnet_id,
         "securityGroups": [group.id for group in instance.security_groups],
-        "tags": {tag["key"]: tag["value"] for tag in instance.get_tags()},
+        "tags": dict(request.tags),
         "instanceType": instance.instance_type,
         "imageId": instance.image_id,
         "availabilityZone": instance.availability_zone,
