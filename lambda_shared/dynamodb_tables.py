@@ -27,7 +27,7 @@ TABLE_VARIABLES: dict[str, str] = {
 
 _lock = threading.Lock()
 _tables: dict[str, Any] = {}
-_clients: dict[str, Any] = {}
+_client: Any = None
 
 
 class TableNotConfiguredError(RuntimeError):
@@ -73,17 +73,19 @@ def get_table(variable: str) -> Any:
 def get_dynamodb_client() -> Any:
     """Return the low-level DynamoDB client, created on first use: requests and answers in DynamoDB's attribute-value
     format, without the resource layer's conversion (which walks and copies every parameter of every call)."""
+    global _client
     with _lock:
-        if "dynamodb" not in _clients:
-            _clients["dynamodb"] = boto3.client("dynamodb")
-        return _clients["dynamodb"]
+        if _client is None:
+            _client = boto3.client("dynamodb")
+        return _client
 
 
 def reset_tables() -> None:
     """Forget every cached Table resource and client."""
+    global _client
     with _lock:
         _tables.clear()
-        _clients.clear()
+        _client = None
 
 
 def get_protection_groups_table() -> Any:

@@ -121,7 +121,7 @@ def _write_batch(table_name: str, items: list[dict[str, Any]]) -> int:
     Returns:
         How many of the items were persisted; the rest are logged.
     """
-    pending = [{"PutRequest": {"Item": item}} for item in items]
+    pending: list[Any] = items  # serialised by the first attempt, inside its error handling
     for attempt in range(MAX_WRITE_ATTEMPTS):
         if attempt:
             time.sleep(WRITE_BACKOFF_SECONDS * 2 ** (attempt - 1))
