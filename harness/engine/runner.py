@@ -103,11 +103,44 @@ def run_scenario(
     observed = observe(scenario, candidate, PRIMARY, containment)
     approvals = default_approvals() if approvals is None else approvals
     apply = approvals_apply(baseline.name, candidate.name)
-    result = evaluate(scenario, primary, [secondary], observed, approvals, automatic, apply)
+    result = judge(scenario, baseline, (primary, secondary), observed, approvals, automatic, apply, containment)
+    result.duration_s = _clock() - started
+    return result
+
+
+def judge(
+    scenario: Scenario,
+    baseline: Implementation,
+    baselines: tuple[Observation, Observation],
+    candidate: Observation,
+    approvals: dict[str, Approval],
+    automatic: bool = False,
+    apply: bool = True,
+    containment: Containment | None = None,
+) -> ScenarioResult:
+    """Decide the outcome from two baseline runs, running the baseline in :data:`PROBE_VARIANTS` too when needed.
+
+    Two baseline runs may land a last-writer race the same way; when a kept difference lies where that could hide
+    (:func:`~harness.engine.noise.needs_probe`), the outcome is decided again on all baseline runs.
+
+    Args:
+        scenario: The scenario the baseline runs in (the probes run in it too).
+        baseline: The baseline implementation, to run the probes.
+        baselines: The primary and secondary baseline observations.
+        candidate: The candidate observation.
+        approvals: Declared approvals.
+        automatic: Apply every applicable approval (fuzzing).
+        apply: Whether approvals apply at all.
+        containment: How the probes run (see :func:`run_scenario`).
+
+    Returns:
+        The scenario's result.
+    """
+    primary, secondary = baselines
+    result = evaluate(scenario, primary, [secondary], candidate, approvals, automatic, apply)
     if result.status == DIVERGENT and needs_probe(result.unapproved, result.noise, primary):
         probes = [observe(scenario, baseline, variant, containment) for variant in PROBE_VARIANTS]
-        result = evaluate(scenario, primary, [secondary, *probes], observed, approvals, automatic, apply)
-    result.duration_s = _clock() - started
+        result = evaluate(scenario, primary, [secondary, *probes], candidate, approvals, automatic, apply)
     return result
 
 

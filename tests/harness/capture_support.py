@@ -13,7 +13,7 @@ from harness.cli import main
 from harness.engine.compare import compare
 from harness.engine.model import Difference, ScenarioResult
 from harness.engine.observe import observe, resolve_implementation
-from harness.engine.runner import evaluate
+from harness.engine.runner import judge
 from harness.scenario import Scenario, load_scenario
 from harness.scenario.limits import DEFAULT_MAX_BYTES, Limits
 from harness.scenario.loading import LoadOptions, document_scenario
@@ -93,12 +93,13 @@ def replay_judgement(original: Scenario, replay: Scenario) -> ScenarioResult:
 
     Both run under the original's latency model (a capture records the estate, not the network's timing), with a DRS
     spread over the regions when it has none: legacy's region-status survivors follow the order its region scans
-    complete, and without a spread that order is the threads' race, which two baseline runs do not always reveal as
-    noise. The spread fixes the order per variant.
+    complete. The spread gives each variant its own order, though a busy machine can still reorder close regions,
+    and two runs may land that race the same way: so the judgement probes more baseline variants when a difference
+    remains where a race could hide, as the gate does (:func:`~harness.engine.runner.judge`).
     """
     legacy = resolve_implementation("legacy")
     if not original.latency.region_spread_ms:
         original = replace(original, latency=replace(original.latency, region_spread_ms=REGION_SPREAD_MS))
-    baseline, secondary = observe(original, legacy, 0), observe(original, legacy, 1)
+    baselines = observe(original, legacy, 0), observe(original, legacy, 1)
     replay = replace(replay, latency=original.latency)
-    return evaluate(original, baseline, [secondary], observe(replay, legacy, 0), {}, apply=False)
+    return judge(original, legacy, baselines, observe(replay, legacy, 0), {}, apply=False)

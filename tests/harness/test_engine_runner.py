@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import socket
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -14,10 +17,10 @@ import harness.world.world
 import legacy.inventory_sync as legacy_module
 from harness.engine.approvals import load_approvals
 from harness.engine.implementations import ImplementationError
-from harness.engine.model import APPROVED_DIVERGENCE, DIVERGENT, EQUIVALENT, ERROR, NOISE, Observation
+from harness.engine.model import APPROVED_DIVERGENCE, DIVERGENT, EQUIVALENT, ERROR, EXCUSED, NOISE, Observation
 from harness.engine.noise import needs_probe, split_noise
 from harness.engine.observe import Implementation, observe, resolve_implementation
-from harness.engine.runner import evaluate, run_scenario, run_scenarios
+from harness.engine.runner import evaluate, judge, run_scenario, run_scenarios
 from harness.scenario import Scenario, scenario_from_dict
 from lambda_shared.response_utils import response
 
@@ -253,6 +256,38 @@ def test_without_baseline_disagreement_the_last_writer_is_exact_and_a_probe_is_w
     )
     assert [d.path for d in kept] == ["tables.regionStatus[b].status"] and not excused
     assert needs_probe(kept, [], baselines[0])
+
+
+def _last_writer(put_last: Callable[[], bool]) -> Implementation:
+    """A sync writing one region's status twice, a batched row and a put; ``put_last`` says which lands last."""
+
+    def sync() -> dict[str, Any]:
+        table = boto3.resource("dynamodb").Table(os.environ["DRS_REGION_STATUS_TABLE"])
+        last = put_last()
+        with table.batch_writer() as batch:
+            batch.put_item(Item={"region": "us-east-1", "accountId": ACCOUNT, "status": "ACTIVE"})
+            if not last:
+                table.put_item(Item={"region": "us-east-1", "status": "AVAILABLE"})
+        if last:
+            table.put_item(Item={"region": "us-east-1", "status": "AVAILABLE"})
+        return response(200, {})
+
+    return Implementation("test:last_writer", sync)
+
+
+def test_a_race_the_two_baseline_runs_land_alike_is_probed_before_the_difference_is_kept() -> None:
+    """Two baseline runs may land a last-writer race the same way; the judgement then runs more baseline variants
+    (here they land it the other way, as the candidate does) before it keeps the difference."""
+    runs = itertools.count()
+    baseline = _last_writer(lambda: next(runs) >= 2)  # the first two runs keep the batched row, the probes the put
+    scenario = _scenario(accounts=[], servers=[], faults=[])
+    baselines = observe(scenario, baseline, 0), observe(scenario, baseline, 1)
+    candidate = observe(scenario, _last_writer(lambda: True), 0)
+    assert evaluate(scenario, baselines[0], [baselines[1]], candidate, {}).status == DIVERGENT
+    result = judge(scenario, baseline, baselines, candidate, {})
+    assert result.status == EQUIVALENT and next(runs) == 4
+    excused = [d.path for d in result.noise if d.origin == EXCUSED]
+    assert excused == ["tables.regionStatus[us-east-1].accountId", "tables.regionStatus[us-east-1].status"]
 
 
 def test_approved_divergence_outcome_needs_every_difference_approved() -> None:
