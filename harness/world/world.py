@@ -431,7 +431,7 @@ class World:
         use_listed_order(backend.get_table(self.table_names[logical]), listed)
 
     def _build_servers_and_instances(self) -> None:
-        ec2 = Ec2Builder(self.session, self.scenario.lambda_region)
+        ec2 = Ec2Builder()
         servers = build_servers(self.scenario, ec2)
         self.servers.update(servers)
         self.instances.update(ec2.instances)
