@@ -125,7 +125,7 @@ def _medians(pairs: list[tuple[float, float]]) -> tuple[float, float]:
 
 def _run(scenario: Scenario, name: str, handler: Handler, trace_memory: bool = False) -> tuple[Sample, float]:
     building = wall_clock()
-    with World(scenario) as world:
+    with World(scenario, real_client_costs=True) as world:
         built = wall_clock() - building
         if trace_memory:
             tracemalloc.start()

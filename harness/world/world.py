@@ -160,11 +160,14 @@ class World:
         scenario: The world to build.
         variant: Picks another deterministic region completion order under ``latency.regionSpreadMs``; the engine
             runs its second baseline with ``variant=1`` to expose timing noise.
+        real_client_costs: Let every botocore client the code builds generate its own API methods, as in a Lambda
+            (the benchmark); by default clients of one service share them, which changes nothing else.
     """
 
-    def __init__(self, scenario: Scenario, *, variant: int = 0) -> None:
+    def __init__(self, scenario: Scenario, *, variant: int = 0, real_client_costs: bool = False) -> None:
         self.scenario = scenario
         self.variant = variant
+        self.real_client_costs = real_client_costs
         self.table_names = {logical: physical for logical, (_, physical) in TABLES.items()}
         self.table_key_names = {
             logical: [k["AttributeName"] for k in spec["KeySchema"]] for logical, spec in _KEY_SCHEMAS.items()
@@ -209,6 +212,7 @@ class World:
         self._clock = freezer.start()
         self._stack.append(freezer.stop)
         self._state = self._wire_state()
+        self._state.share_api_methods = not self.real_client_costs
         wire.activate(self._state)
         self._stack.append(wire.deactivate)
         self._set_lambda_identity()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import boto3
 import pytest
 
-from harness.bench.measurement import SLOPE_SCALE, CaseResult, Sample
+from harness.bench.measurement import SLOPE_SCALE, CaseResult, Sample, run_case
 from harness.bench.runner import run_bench
 from harness.bench.worlds import DEFAULT_LATENCY_MS, bench_cases, critical_path_seconds
 from harness.scenario import scenario_from_dict
@@ -100,6 +101,18 @@ def _small_world():
             "latency": {"services": ZERO_LATENCY},
         }
     )
+
+
+def test_the_bench_charges_each_client_what_a_lambda_pays_to_build_it():
+    """Outside the bench, a world lets clients of one service share botocore's generated API methods; a bench run
+    must not (the code's own CPU includes building its clients): two STS clients get methods of their own."""
+
+    def own_methods() -> dict[str, int]:
+        first, second = boto3.client("sts"), boto3.client("sts")
+        return {"statusCode": 200 if type(first).assume_role is not type(second).assume_role else 500}
+
+    result = run_case(_small_world(), [("a", own_methods), ("b", own_methods)], pairs=1)
+    assert result.statuses == {"a": 200, "b": 200}
 
 
 def test_unknown_world_is_rejected(tmp_path):

@@ -14,6 +14,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from harness.scenario import scenario_from_dict
+from harness.scenario.model import DEFAULT_LAMBDA_ACCOUNT
 from harness.world.aws.crash import SimulatorCrash
 from harness.world.aws.drs_fake import NotSupportedByFake, decode_token, encode_token
 from harness.world.aws.wire import UnmockedRequestError
@@ -402,3 +403,21 @@ def test_client_creation_and_recording_are_measured_apart(world_factory):
     boto3.client("sts").get_caller_identity()
     # The recorder's and the fakes' work on the call is the simulator's; the STS client built above is the code's.
     assert world.clients_created == 2 and world.simulator_seconds > 0.0
+
+
+def test_clients_of_one_service_share_api_methods_in_a_world(world_factory):
+    """Sharing saves botocore's per-client method generation; each client keeps its own class, made by its own
+    session's handlers (boto3 still adds S3's transfer methods), and calls still reach the world."""
+    world_factory({})
+    plain, other = boto3.client("sts"), boto3.Session(region_name="eu-west-1").client("sts")
+    assert type(plain) is not type(other)
+    assert type(plain).get_caller_identity is type(other).get_caller_identity
+    assert other.get_caller_identity()["Account"] == DEFAULT_LAMBDA_ACCOUNT
+    assert hasattr(boto3.client("s3"), "upload_file")
+
+
+def test_a_world_measuring_real_client_costs_lets_botocore_generate_every_clients_methods(world_factory):
+    world_factory({}, real_client_costs=True)  # the benchmark's worlds: what a Lambda pays
+    first, second = boto3.client("sts"), boto3.client("sts")
+    assert type(first).get_caller_identity is not type(second).get_caller_identity
+    assert first.get_caller_identity()["Account"] == DEFAULT_LAMBDA_ACCOUNT

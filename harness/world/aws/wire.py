@@ -109,6 +109,9 @@ class WireState:
         #: CPU seconds the code under test spent building botocore clients while recording (its own work).
         self.client_seconds = 0.0
         self.clients_created = 0
+        #: Clients of one service model share their generated API methods (see :func:`_sharing_api_methods`);
+        #: the benchmark turns this off to measure what a Lambda pays.
+        self.share_api_methods = True
         self._lock = threading.Lock()
         self.moto_lock = threading.Lock()
 
@@ -213,7 +216,7 @@ def _on_before_call(model: Any, params: dict[str, Any], request_signer: Any, **_
         service=service,
         operation=model.name,
         account=state.account_of(access_key),
-        region=request_signer._region_name,  # noqa: SLF001
+        region=request_signer._region_name,
         params=decoded,
         table=_logical_table(state, decoded) if service == "dynamodb" else None,
         thread=threading.current_thread().name,
@@ -327,6 +330,37 @@ def _timed_client_creation(create: Callable[..., Any]) -> Callable[..., Any]:
     return create_client
 
 
+#: id of a service model's description -> (that description, the API methods botocore generated for it).
+_api_methods: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def _sharing_api_methods(create_methods: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """``ClientCreator._create_methods`` generating a service's API methods once per service model, inside a world.
+
+    botocore builds a method (and its operation models) for each of a service's operations on every client it
+    creates: about 17 ms per EC2 client, a seventh of a small world's run. A method only names its operation and
+    calls ``self._make_api_call``, so clients of one model can share them: the model is the same object for every
+    session (one loader, :func:`_shared_loader`), and each client still gets a class of its own, made by its own
+    session's ``creating-client-class`` handlers from a copy of the methods. The benchmark turns this off
+    (``World(real_client_costs=True)``): a Lambda pays the full cost.
+    """
+
+    @functools.wraps(create_methods)
+    def _create_methods(self: Any, service_model: Any) -> dict[str, Any]:
+        state = _state
+        if state is None or not state.share_api_methods:
+            return create_methods(self, service_model)
+        description = service_model._service_description  # the loaded model data, one object per loader
+        held = _api_methods.get(id(description))
+        if held is None or held[0] is not description:
+            held = (description, create_methods(self, service_model))
+            _api_methods[id(description)] = held
+        return dict(held[1])
+
+    _create_methods.harness_shared = True  # type: ignore[attr-defined]
+    return _create_methods
+
+
 def _install() -> None:
     """Put the dispatcher where moto's stubber was in botocore's built-in handlers (idempotent)."""
     if ("before-send", _dispatch) in BUILTIN_HANDLERS:
@@ -334,6 +368,10 @@ def _install() -> None:
     if not getattr(botocore.client.ClientCreator.create_client, "harness_timed", False):
         botocore.client.ClientCreator.create_client = _timed_client_creation(  # type: ignore[method-assign]
             botocore.client.ClientCreator.create_client
+        )
+    if not getattr(botocore.client.ClientCreator._create_methods, "harness_shared", False):
+        botocore.client.ClientCreator._create_methods = _sharing_api_methods(  # type: ignore[method-assign]
+            botocore.client.ClientCreator._create_methods
         )
     botocore.session.create_loader = _shared_loader  # type: ignore[attr-defined]
     BUILTIN_HANDLERS[:] = [h for h in BUILTIN_HANDLERS if h[1] is not botocore_stubber]
