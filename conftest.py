@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import freezegun
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -22,6 +23,9 @@ SCENARIO_DIR = ROOT / "scenarios"
 settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("nightly", deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# A world freezes the clock; pytest's own timing (--durations, junit times) must keep reading the real one.
+freezegun.configure(extend_ignore_list=["_pytest.timing"])
 
 WorldFactory = Callable[..., World]
 #: One fingerprint salt per test run for every pytest-xdist worker: workers exchange baseline observations
