@@ -14,6 +14,7 @@ code under test, so two runs in one process cannot see each other.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
 import importlib
 import io
@@ -404,12 +405,29 @@ class World:
         os.environ["AWS_SESSION_TOKEN"] = "harness-fake-session-token"  # noqa: S105 - moto ignores it
 
     def _create_tables(self) -> None:
-        """The three tables, each returning a Scan in DynamoDB's order (:mod:`harness.world.scan_order`)."""
-        client = self._setup_dynamodb()
+        """The three tables, each returning a Scan in DynamoDB's order (:mod:`harness.world.scan_order`).
+
+        Made in moto's backend with the arguments its ``CreateTable`` handler passes for these (valid, on-demand)
+        definitions: no client and no wire round trip for a table the code under test never sees being made.
+        """
         backend = dynamodb_backends[self.scenario.lambda_account][self.scenario.lambda_region]
         for logical, physical in self.table_names.items():
-            client.create_table(TableName=physical, BillingMode="PAY_PER_REQUEST", **_KEY_SCHEMAS[logical])
-            use_dynamodb_scan_order(backend.get_table(physical))
+            spec = copy.deepcopy(_KEY_SCHEMAS[logical])  # moto keeps (and may change) what it is given
+            table = backend.create_table(
+                physical,
+                schema=spec["KeySchema"],
+                throughput=None,
+                attr=spec["AttributeDefinitions"],
+                global_indexes=spec.get("GlobalSecondaryIndexes", []),
+                indexes=[],
+                streams=None,
+                billing_mode="PAY_PER_REQUEST",
+                sse_specification=None,
+                tags=[],
+                deletion_protection_enabled=False,
+                warm_throughput=None,
+            )
+            use_dynamodb_scan_order(table)
 
     def _seed_tables(self) -> None:
         self._batch_put("targetAccounts", [account.row for account in self.scenario.accounts])
