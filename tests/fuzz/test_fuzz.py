@@ -26,7 +26,7 @@ BROKEN = "tests.fuzz.broken_candidates"
 CI_EXAMPLES = 12
 NIGHTLY_EXAMPLES = 250
 #: Examples of the default run of the test artifact against legacy.
-ARTIFACT_EXAMPLES = 20
+ARTIFACT_EXAMPLES = 10
 TEST_ARTIFACT = f"artifact:{ROOT / 'tests' / 'artifacts' / 'query_handler'}:index:handle_sync_source_server_inventory"
 #: Engine runs the broken-candidate tests may spend shrinking (keeps them within CI time).
 TEST_SHRINK_BUDGET = 6

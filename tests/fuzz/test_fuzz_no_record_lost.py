@@ -21,7 +21,7 @@ from harness.scenario.loading import document_scenario
 
 REFACTORED = resolve_implementation("refactored")
 SEED = 20260115
-EXAMPLES, NIGHTLY_EXAMPLES = 40, 300
+EXAMPLES, NIGHTLY_EXAMPLES = 20, 300
 
 
 def primed(doc: dict[str, Any]) -> dict[str, Any]:

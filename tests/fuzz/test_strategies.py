@@ -8,6 +8,7 @@ session imported, while reachability does not. No engine runs here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from random import Random
 from typing import Any
@@ -73,8 +74,21 @@ def sample_documents(count: int, seed: int) -> list[dict[str, Any]]:
     return documents
 
 
+@functools.cache
+def _sample() -> tuple[dict[str, Any], ...]:
+    return tuple(sample_documents(SAMPLE_SIZE, SAMPLE_SEED))
+
+
 def reach(predicate: Callable[[Any], bool], strategy: st.SearchStrategy[Any] | None = None) -> Any:
-    """A value of ``strategy`` (default: whole documents) satisfying ``predicate``; fails the test when none is."""
+    """A value of ``strategy`` (default: whole documents) satisfying ``predicate``; fails the test when none is.
+
+    Whole documents are looked for in the module's sample first (drawn from the same strategy, made once): a search
+    from scratch draws up to 5,000 documents at ~50 ms each.
+    """
+    if strategy is None:
+        found = next((doc for doc in _sample() if predicate(doc)), None)
+        if found is not None:
+            return found
     return find(
         scenario_documents() if strategy is None else strategy, predicate, settings=_FIND_SETTINGS, random=Random(0)
     )
@@ -83,7 +97,7 @@ def reach(predicate: Callable[[Any], bool], strategy: st.SearchStrategy[Any] | N
 @pytest.fixture(scope="module")
 def documents() -> list[dict[str, Any]]:
     """The module's sample of generated documents."""
-    return sample_documents(SAMPLE_SIZE, SAMPLE_SEED)
+    return list(_sample())
 
 
 def _faults(documents: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -44,7 +44,7 @@ def _assert_trust_of_assumed_roles_recorded(original: Scenario, captured: Captur
     assert {role.arn: role.external_id for role in captured.scenario.trusted_roles} == expected
 
 
-@settings(max_examples=6)
+@settings(max_examples=4)
 @given(doc=scenario_documents())
 def test_a_generated_world_and_its_capture_are_the_same_world_for_legacy(doc: dict[str, Any]) -> None:
     _round_trip(doc)
