@@ -227,8 +227,9 @@ class CrashPoint:
 
     @property
     def arns(self) -> set[str]:
-        """The ARNs of the servers the unreached rows can find."""
-        return {server["arn"] for server in self.servers if server.get("arn")}
+        """The ARNs of the servers the unreached rows can find (an empty one too: DRS may answer it, and the sync
+        writes it, for DynamoDB to refuse)."""
+        return {server["arn"] for server in self.servers if server.get("arn") is not None}
 
     def _ec2_role(self, origin: str) -> str:
         """The role LB-7 assumes for EC2 in an origin account: the target row's ``roleArn`` when the row has the key
