@@ -29,7 +29,7 @@ NIGHTLY_EXAMPLES = 250
 ARTIFACT_EXAMPLES = 10
 TEST_ARTIFACT = f"artifact:{ROOT / 'tests' / 'artifacts' / 'query_handler'}:index:handle_sync_source_server_inventory"
 #: Engine runs the broken-candidate tests may spend shrinking (keeps them within CI time).
-TEST_SHRINK_BUDGET = 6
+TEST_SHRINK_BUDGET = 3
 
 
 @pytest.fixture(autouse=True)
