@@ -95,8 +95,11 @@ def visible_page_sizes(original: Scenario, replay: Scenario) -> Scenario:
     capture shows none, though the sync may page it later (after writing more items). Such a size is dropped;
     one the capture should have seen and did not record fails here, with the table's rows counted.
     """
-    rows = {"targetAccounts": len(replay.accounts), "regionStatus": len(replay.region_status)}
-    rows["inventory"] = len(replay.inventory)
+    rows = {
+        "targetAccounts": len(replay.accounts),
+        "regionStatus": len(replay.region_status),
+        "inventory": len(replay.inventory),
+    }
     seen = {}
     for table, size in original.dynamodb_page_sizes.items():
         if table in replay.dynamodb_page_sizes:

@@ -216,7 +216,7 @@ def _on_before_call(model: Any, params: dict[str, Any], request_signer: Any, **_
         service=service,
         operation=model.name,
         account=state.account_of(access_key),
-        region=request_signer._region_name,
+        region=request_signer._region_name,  # noqa: SLF001
         params=decoded,
         table=_logical_table(state, decoded) if service == "dynamodb" else None,
         thread=threading.current_thread().name,
